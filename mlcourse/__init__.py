@@ -1,0 +1,1 @@
+"""From Logistic Regression to MLPs: the NumPy teaching package."""
