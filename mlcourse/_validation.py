@@ -1,0 +1,343 @@
+"""Shared input checks for the ``mlcourse`` package.
+
+Every check raises :class:`ValueError` with a message that names the argument, says what
+was received and what was expected, e.g. ``"z contains NaN at index (3,); expected
+finite values"``. Messages start with the argument name so that a reader (or a test
+with ``pytest.raises(ValueError, match="^z ")``) sees at once which argument is wrong.
+
+The names in ``__all__`` are stable: the models, layers and grading code import them.
+
+Cost
+----
+Every check is a single O(size) pass over the array and allocates nothing of the size of
+the input in the common (valid) case, except :func:`check_probabilities`, which needs
+the row sums, and :func:`check_labels` with more than two allowed values. The checks
+are cheap next to a matrix product, but the hot loop of a training run may still skip
+them by calling the private ``_fast`` functions of :mod:`mlcourse.activations` and
+:mod:`mlcourse.losses`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from mlcourse._validation import as_float_array, check_finite
+>>> z = as_float_array([1, 2, 3], "z")
+>>> z.dtype
+dtype('float64')
+>>> check_finite(np.array([0.0, np.nan]), "z")
+Traceback (most recent call last):
+    ...
+ValueError: z contains NaN at index (1,); expected finite values
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_class_indices",
+    "check_finite",
+    "check_in_range",
+    "check_labels",
+    "check_ndim",
+    "check_probabilities",
+    "check_same_shape",
+    "format_index",
+]
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def format_index(flat_or_tuple, shape: tuple[int, ...]) -> str:
+    """Format an array position as a tuple string such as ``"(0, 2)"``.
+
+    Parameters
+    ----------
+    flat_or_tuple : int or tuple of int
+        A flat (C-order) index into an array of ``shape``, or an index tuple.
+    shape : tuple of int
+        The shape of the array.
+    """
+    if isinstance(flat_or_tuple, tuple):
+        idx = flat_or_tuple
+    else:
+        idx = np.unravel_index(int(flat_or_tuple), shape) if shape else ()
+    return str(tuple(int(i) for i in idx))
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a floating-point NumPy array without needless copies.
+
+    ``float32`` and ``float64`` arrays are returned as they are (no copy, no upcast), so
+    that float32 code stays float32. Booleans and integers are converted to ``float64``;
+    other floating types (``float16``, ``longdouble``) are converted to ``float64``.
+
+    Parameters
+    ----------
+    x : array_like
+        The input (list, scalar, NumPy array, or anything ``np.asarray`` accepts).
+    name : str
+        The argument name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        An array of dtype float32 or float64 with the shape of ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` cannot be converted to an array, or has a non-real dtype (complex,
+        string, object): ``"x: expected a real numeric array, got dtype <U1"``.
+    """
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise ValueError(
+            f"{name}: expected a real numeric array, got {type(x).__name__} ({exc})"
+        ) from exc
+    if arr.dtype in _FLOAT_DTYPES:
+        return arr
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64)
+    raise ValueError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    """True if a float array has no NaN or inf (one pass, no large temporary)."""
+    if x.size == 0:
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(x, axis=None)
+    if np.isfinite(total):
+        return True
+    # The sum overflowed or there is a NaN/inf: decide exactly (slow path, rare).
+    return bool(np.isfinite(x).all())
+
+
+def check_finite(x: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
+    """Raise if ``x`` contains NaN (or, unless ``allow_inf``, +-inf).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        A numeric array (integers are always finite and pass at once).
+    name : str
+        The argument name used in the message.
+    allow_inf : bool, default False
+        Accept +-inf and reject only NaN.
+
+    Raises
+    ------
+    ValueError
+        ``"z contains NaN at index (3,); expected finite values"`` or
+        ``"z contains inf at index (0, 1); expected finite values"``.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind not in "fc" or _all_finite(x):
+        return
+    nan = np.isnan(x)
+    if nan.any():
+        where = format_index(int(np.flatnonzero(nan)[0]), x.shape)
+        expected = "no NaN" if allow_inf else "finite values"
+        raise ValueError(f"{name} contains NaN at index {where}; expected {expected}")
+    if not allow_inf:
+        flat = int(np.flatnonzero(np.isinf(x))[0])
+        value = x.reshape(-1)[flat]
+        sign = "-" if value < 0 else ""
+        where = format_index(flat, x.shape)
+        raise ValueError(f"{name} contains {sign}inf at index {where}; expected finite values")
+
+
+def check_ndim(x: np.ndarray, name: str, ndim: int | Iterable[int], expected: str = "") -> None:
+    """Raise unless ``x.ndim`` is ``ndim`` (or one of several allowed values).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+    name : str
+        The argument name used in the message.
+    ndim : int or iterable of int
+        The allowed number(s) of dimensions.
+    expected : str, optional
+        A shape pattern for the message, such as ``"(N, C)"``.
+
+    Raises
+    ------
+    ValueError
+        ``"logits has shape (3,); expected a 2-D array (N, C)"``.
+    """
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if x.ndim not in allowed:
+        dims = " or ".join(f"{d}-D" for d in allowed)
+        pattern = f" {expected}" if expected else ""
+        raise ValueError(f"{name} has shape {x.shape}; expected a {dims} array{pattern}")
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise unless ``a`` and ``b`` have exactly the same shape (no silent broadcast).
+
+    Raises
+    ------
+    ValueError
+        ``"y_hat has shape (5, 1) but y has shape (5,); expected the same shape"``.
+    """
+    if np.shape(a) != np.shape(b):
+        raise ValueError(
+            f"{name_a} has shape {np.shape(a)} but {name_b} has shape {np.shape(b)}; "
+            "expected the same shape"
+        )
+
+
+def check_probabilities(p: np.ndarray, name: str, axis: int = -1, tol: float = 1e-6) -> None:
+    """Raise unless ``p`` holds probability distributions along ``axis``.
+
+    Checks, in this order: no NaN or inf, no negative entry, every slice along ``axis``
+    sums to 1 within ``tol`` (absolute).
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Float array, at least 1-D.
+    name : str
+        The argument name used in the message.
+    axis : int, default -1
+        The axis along which each distribution lies.
+    tol : float, default 1e-6
+        Allowed absolute deviation of each sum from 1.
+
+    Raises
+    ------
+    ValueError
+        ``"p has a negative entry -0.1 at index (0, 2); expected probabilities >= 0"``
+        or ``"p sums to 0.9 along axis -1 at index (1,); expected sums of 1 (tolerance
+        1e-06)"`` (without "at index" for a single distribution).
+    """
+    p = np.asarray(p)
+    if p.ndim == 0:
+        raise ValueError(f"{name} has shape (); expected at least a 1-D array of probabilities")
+    check_finite(p, name)
+    if p.size and p.min() < 0:
+        flat = int(np.argmin(p))
+        raise ValueError(
+            f"{name} has a negative entry {p.reshape(-1)[flat]:.6g} at index "
+            f"{format_index(flat, p.shape)}; expected probabilities >= 0"
+        )
+    sums = p.sum(axis=axis)
+    dev = np.abs(sums - 1)
+    if dev.size and dev.max() > tol:
+        flat = int(np.argmax(dev))
+        where = f" at index {format_index(flat, np.shape(sums))}" if np.ndim(sums) else ""
+        raise ValueError(
+            f"{name} sums to {np.reshape(sums, -1)[flat]:.10g} along axis {axis}{where}; "
+            f"expected sums of 1 (tolerance {tol:g})"
+        )
+
+
+def check_labels(y: np.ndarray, name: str, allowed: Iterable[float]) -> None:
+    """Raise unless every entry of ``y`` is one of the ``allowed`` values.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Labels (any numeric dtype; ``1.0`` counts as ``1``).
+    name : str
+        The argument name used in the message.
+    allowed : iterable of numbers
+        The allowed label values, e.g. ``(0, 1)`` or ``(-1, 1)``.
+
+    Raises
+    ------
+    ValueError
+        ``"y contains 2 at index (3,); expected labels in {0, 1}"``.
+    """
+    y = np.asarray(y)
+    allowed = tuple(allowed)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected numeric labels, got dtype {y.dtype}")
+    check_finite(y, name)
+    if len(allowed) == 2:
+        lo, hi = sorted(allowed)
+        bad = (y != lo) & (y != hi)
+    else:
+        bad = ~np.isin(y, allowed)
+    if bad.any():
+        flat = int(np.flatnonzero(bad)[0])
+        value = y.reshape(-1)[flat]
+        shown = ", ".join(f"{a:g}" for a in allowed)
+        raise ValueError(
+            f"{name} contains {value:g} at index {format_index(flat, y.shape)}; "
+            f"expected labels in {{{shown}}}"
+        )
+
+
+def check_class_indices(y: np.ndarray, name: str, n_classes: int) -> None:
+    """Raise unless ``y`` holds integer class indices in ``[0, n_classes - 1]``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Integer array of class indices.
+    name : str
+        The argument name used in the message.
+    n_classes : int
+        The number of classes C.
+
+    Raises
+    ------
+    ValueError
+        ``"y contains class index 5 at index (2,); expected integers in [0, 4] for 5
+        classes"``, or a dtype message for non-integer indices.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise ValueError(
+            f"{name}: expected integer class indices, got dtype {y.dtype} "
+            "(pass one-hot rows of shape (N, C) for probabilities)"
+        )
+    if y.size == 0:
+        return
+    lo, hi = y.min(), y.max()
+    if lo < 0 or hi >= n_classes:
+        flat = int(np.argmin(y)) if lo < 0 else int(np.argmax(y))
+        value = y.reshape(-1)[flat]
+        raise ValueError(
+            f"{name} contains class index {value} at index {format_index(flat, y.shape)}; "
+            f"expected integers in [0, {n_classes - 1}] for {n_classes} classes"
+        )
+
+
+def check_in_range(
+    x: np.ndarray, name: str, low: float, high: float, what: str = "values"
+) -> None:
+    """Raise unless every entry of ``x`` lies in the closed interval ``[low, high]``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        A numeric array (NaN is reported by :func:`check_finite` first).
+    name : str
+        The argument name used in the message.
+    low, high : float
+        The bounds (inclusive).
+    what : str, default "values"
+        What the entries are, for the message (e.g. ``"probabilities"``).
+
+    Raises
+    ------
+    ValueError
+        ``"y_hat contains 1.2 at index (3,); expected probabilities in [0, 1]"``.
+    """
+    x = np.asarray(x)
+    check_finite(x, name)
+    if x.size == 0:
+        return
+    lo, hi = x.min(), x.max()
+    if lo < low or hi > high:
+        flat = int(np.argmin(x)) if lo < low else int(np.argmax(x))
+        raise ValueError(
+            f"{name} contains {x.reshape(-1)[flat]:.6g} at index "
+            f"{format_index(flat, x.shape)}; expected {what} in [{low:g}, {high:g}]"
+        )

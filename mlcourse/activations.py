@@ -1,0 +1,664 @@
+r"""Activation functions, each next to its derivative.
+
+Every elementwise activation ``f(z)`` comes with ``f_grad(z)``, the elementwise
+derivative :math:`f'(z)` (same shape and dtype as ``z``). ``z`` may have any shape; in
+a layer it is the pre-activation ``Z = X W + b`` of shape ``(N, M)``.
+
+Conventions
+-----------
+* dtype: float32 stays float32 and float64 stays float64 (no upcast); integers and
+  booleans become float64.
+* Kinks: at ``z = 0`` the derivative takes the left branch, as PyTorch does: ``relu_grad(0)
+  = 0``, ``leaky_relu_grad(0) = alpha``, ``prelu_grad(0) = a``, ``elu_grad(0) = alpha``.
+  ``step(0) = 1`` (the Heaviside function with ``H(0) = 1``) and ``step_grad = 0``.
+* Stability: no overflow, no warning and no NaN for finite inputs of either dtype;
+  each docstring says which trick it uses.
+* Bad input (NaN or inf in ``z``, a strange parameter, an unknown name) raises
+  :class:`ValueError` naming the argument.
+
+The registry
+------------
+``ACTIVATIONS`` maps a name to ``(f, f_grad)`` where both take only ``z``. The
+parametrised activations are registered with their default parameters (the values in
+their signatures): ``"leaky_relu"`` has ``alpha=0.01``, ``"elu"`` has ``alpha=1.0``,
+``"swish"`` has ``beta=1.0`` (that is SiLU). For other values call the functions
+directly, e.g. ``functools.partial(elu, alpha=0.5)``. ``prelu`` is *not* in the
+registry because its slope ``a`` is a learnable parameter that a layer must own.
+``softmax`` and ``log_softmax`` are not elementwise (their derivative is a Jacobian) and
+are not in the registry either. An unknown name raises ``ValueError`` listing the known
+names (the error is also a ``KeyError``, so ``dict``-style code keeps working).
+
+Fast path (for the MLP hot loop)
+--------------------------------
+The public functions validate their input (a NaN scan, one cheap pass). A training
+loop that has already validated its data may call the private, unchecked helpers
+``_relu_fast(z, out=None)``, ``_relu_backward_fast(dout, z, out=None)`` (``dout * (z >
+0)``) and ``_softmax_fast(z, out=None)`` (last axis). They accept float arrays only, never
+copy more than the output, support ``out=`` for in-place use, and are tested against
+the public functions. Their names start with an underscore because they skip the checks;
+they are nevertheless kept stable for :mod:`mlcourse.layers` and :mod:`mlcourse.mlp`.
+
+References
+----------
+He et al. (2015), "Delving deep into rectifiers" (PReLU); Clevert et al. (2015), "Fast
+and accurate deep network learning by exponential linear units" (ELU); Hendrycks and
+Gimpel (2016), "Gaussian error linear units" (GELU); Ramachandran et al. (2017),
+"Searching for activation functions" (Swish).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mlcourse._validation import as_float_array, check_finite
+
+__all__ = [
+    "ACTIVATIONS",
+    "elu",
+    "elu_grad",
+    "gelu",
+    "gelu_grad",
+    "get_activation",
+    "identity",
+    "identity_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "log_softmax",
+    "prelu",
+    "prelu_grad",
+    "prelu_grad_a",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softplus",
+    "softplus_grad",
+    "step",
+    "step_grad",
+    "swish",
+    "swish_grad",
+    "tanh",
+    "tanh_grad",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _checked(z, name: str = "z") -> np.ndarray:
+    """``z`` as a float32/float64 array without NaN or inf."""
+    arr = as_float_array(z, name)
+    check_finite(arr, name)
+    return arr
+
+
+def _param(value, name: str) -> float:
+    """A finite real scalar parameter as a Python float (keeps float32 arrays float32)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} is {v}; expected a finite number")
+    return v
+
+
+def _check_axis(axis, z: np.ndarray, name: str = "z") -> int:
+    if z.ndim == 0:
+        raise ValueError(f"{name} has shape (); expected at least a 1-D array")
+    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
+        raise ValueError(
+            f"axis is {axis!r}; expected an integer in [{-z.ndim}, {z.ndim - 1}] "
+            f"for {name} with shape {z.shape}"
+        )
+    return int(axis)
+
+
+# ------------------------------------------------------------------- identity, step
+def identity(z):
+    r"""Identity (linear) activation :math:`f(z) = z`.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``z`` (so that in-place changes to the output never touch ``z``).
+    """
+    return _checked(z).copy()
+
+
+def identity_grad(z):
+    r"""Derivative of :func:`identity`: :math:`f'(z) = 1`, an array of ones like ``z``."""
+    return np.ones_like(_checked(z))
+
+
+def step(z):
+    r"""Binary step (Heaviside) activation, the perceptron's output unit.
+
+    .. math:: H(z) = 1 \text{ if } z \ge 0 \text{ else } 0
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray
+        Zeros and ones, same shape and float dtype as ``z``; ``step(0) = 1``
+        (``torch.heaviside(z, 1)``).
+    """
+    z = _checked(z)
+    return (z >= 0).astype(z.dtype)
+
+
+def step_grad(z):
+    r"""Derivative of :func:`step`: 0 everywhere (undefined at 0, where we also return 0).
+
+    The zero gradient is why the perceptron is not trained by gradient descent.
+    """
+    return np.zeros_like(_checked(z))
+
+
+# ---------------------------------------------------------------- sigmoid and tanh
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    return np.where(z >= 0, 1, e) / (1 + e)
+
+
+def _sigmoid_grad(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))
+    return e / ((1 + e) * (1 + e))
+
+
+def sigmoid(z):
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z}) = e^z / (1 + e^z)`.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in (0, 1) (they round to exactly 0 or 1 for large ``|z|``), same shape and
+        dtype as ``z``.
+
+    Notes
+    -----
+    Stability: with :math:`e = e^{-|z|} \in (0, 1]`, the function is computed as
+    :math:`1 / (1 + e)` for :math:`z \ge 0` and :math:`e / (1 + e)` for :math:`z < 0`.
+    ``exp`` only ever sees non-positive numbers, so ``sigmoid(-1000)`` is ``0`` without
+    an overflow warning, and small values keep full relative precision.
+
+    See Also
+    --------
+    sigmoid_grad, softplus, mlcourse.losses.binary_cross_entropy_with_logits
+    """
+    return _sigmoid(_checked(z))
+
+
+def sigmoid_grad(z):
+    r"""Derivative of :func:`sigmoid`: :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`.
+
+    Notes
+    -----
+    Computed as :math:`e / (1 + e)^2` with :math:`e = e^{-|z|}` (the derivative is even),
+    which keeps full relative precision in the tails where :math:`\sigma (1 - \sigma)`
+    would round to 0 (PyTorch's autograd uses :math:`\sigma (1 - \sigma)`; the two agree
+    to within 1e-16 absolute). The decay like :math:`e^{-|z|}` is the saturation that
+    makes deep sigmoid networks slow to train.
+    """
+    return _sigmoid_grad(_checked(z))
+
+
+def tanh(z):
+    r"""Hyperbolic tangent :math:`\tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z}) = 2\sigma(2z) - 1`.
+
+    Zero-centred, bounded in (-1, 1). Computed by ``np.tanh`` (stable for all inputs).
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+    """
+    return np.tanh(_checked(z))
+
+
+def tanh_grad(z):
+    r"""Derivative of :func:`tanh`: :math:`1 - \tanh^2(z) = 1 / \cosh^2(z)`.
+
+    Notes
+    -----
+    Computed as :math:`4e / (1 + e)^2` with :math:`e = e^{-2|z|}`, which neither
+    overflows (``cosh`` would, for ``|z| > 710``) nor loses the tail to rounding
+    (:math:`1 - \tanh^2` is exactly 0 once ``tanh`` rounds to 1).
+    """
+    z = _checked(z)
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
+# ------------------------------------------------------------------ ReLU family
+def _relu_fast(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Unchecked ReLU for the hot loop: ``max(z, 0)``; ``out=z`` works in place."""
+    return np.maximum(z, 0, out=out)
+
+
+def _relu_backward_fast(
+    dout: np.ndarray, z: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Unchecked ReLU backward ``dout * (z > 0)``; ``z`` may also be the ReLU output."""
+    return np.multiply(dout, z > 0, out=out)
+
+
+def relu(z):
+    r"""Rectified linear unit :math:`\mathrm{ReLU}(z) = \max(0, z)`.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+
+    Notes
+    -----
+    Not bounded above, not zero-centred; a unit whose pre-activation is negative for
+    every input gets no gradient ("dying ReLU"), hence the tip of a small positive
+    bias such as 0.1. See ``_relu_fast`` in the module notes for the unchecked version.
+    """
+    return _relu_fast(_checked(z))
+
+
+def relu_grad(z):
+    r"""Derivative of :func:`relu`: 1 for :math:`z > 0`, 0 for :math:`z \le 0`.
+
+    At the kink ``z = 0`` we return the subgradient 0, as PyTorch does.
+    """
+    z = _checked(z)
+    return (z > 0).astype(z.dtype)
+
+
+def leaky_relu(z, alpha=0.01):
+    r"""Leaky ReLU :math:`f(z) = z` for :math:`z > 0`, :math:`\alpha z` otherwise.
+
+    For :math:`0 \le \alpha \le 1` this is :math:`\max(\alpha z, z)`.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+    alpha : float, default 0.01
+        Slope for negative inputs (the registry uses 0.01).
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+    """
+    z = _checked(z)
+    alpha = _param(alpha, "alpha")
+    return np.where(z > 0, z, alpha * z)
+
+
+def leaky_relu_grad(z, alpha=0.01):
+    r"""Derivative of :func:`leaky_relu`: 1 for :math:`z > 0`, :math:`\alpha` for
+    :math:`z \le 0` (``alpha`` at the kink, as PyTorch)."""
+    z = _checked(z)
+    alpha = _param(alpha, "alpha")
+    return np.where(z > 0, z.dtype.type(1), z.dtype.type(alpha))
+
+
+def _prelu_slope(a, z: np.ndarray) -> np.ndarray:
+    a = as_float_array(a, "a")
+    check_finite(a, "a")
+    if a.ndim > 1 or (a.ndim == 1 and (z.ndim == 0 or a.shape[0] != z.shape[-1])):
+        last = z.shape[-1] if z.ndim else 1
+        raise ValueError(
+            f"a has shape {a.shape}; expected a scalar or shape ({last},) "
+            f"(one slope per unit, the last axis of z with shape {z.shape})"
+        )
+    return a.astype(z.dtype, copy=False)
+
+
+def prelu(z, a):
+    r"""Parametric ReLU (He et al., 2015): :math:`f(z) = z` for :math:`z > 0`,
+    :math:`a z` otherwise, with a learnable slope :math:`a`.
+
+    Parameters
+    ----------
+    z : array_like, shape (..., M)
+    a : float or array_like of shape (M,)
+        One shared slope, or one slope per unit (the last axis of ``z``, i.e. the
+        channel of ``torch.nn.PReLU(M)`` for ``(N, M)`` input). He et al. start at 0.25.
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+
+    See Also
+    --------
+    prelu_grad : the derivative with respect to ``z``.
+    prelu_grad_a : the derivative with respect to ``a``.
+    """
+    z = _checked(z)
+    a = _prelu_slope(a, z)
+    return np.where(z > 0, z, a * z)
+
+
+def prelu_grad(z, a):
+    r"""Derivative of :func:`prelu` with respect to ``z``: 1 for :math:`z > 0`, :math:`a`
+    for :math:`z \le 0`. Returns an array of the shape of ``z``."""
+    z = _checked(z)
+    a = _prelu_slope(a, z)
+    return np.where(z > 0, z.dtype.type(1), a) * np.ones_like(z)
+
+
+def prelu_grad_a(z, a):
+    r"""Elementwise derivative of :func:`prelu` with respect to the slope ``a``.
+
+    .. math:: \partial f(z) / \partial a = 0 \text{ for } z > 0, \quad z \text{ otherwise}
+
+    Returns an array of the shape of ``z``. To get the gradient of a loss, sum over the
+    axes that share a slope: ``(dout * prelu_grad_a(z, a)).sum(axis=0)`` for one slope per
+    unit with ``z: (N, M)``, or ``.sum()`` for a scalar ``a``.
+    """
+    z = _checked(z)
+    _prelu_slope(a, z)
+    return np.where(z > 0, 0, z)
+
+
+def elu(z, alpha=1.0):
+    r"""Exponential linear unit (Clevert et al., 2015).
+
+    .. math:: f(z) = z \text{ for } z > 0, \quad \alpha (e^z - 1) \text{ for } z \le 0
+
+    Parameters
+    ----------
+    z : array_like, any shape
+    alpha : float, default 1.0
+        The negative saturation value is :math:`-\alpha` (the registry uses 1.0).
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+
+    Notes
+    -----
+    Stability: ``expm1`` of :math:`\min(z, 0)`, so the unused branch never overflows
+    and :math:`e^z - 1` keeps its precision near 0.
+    """
+    z = _checked(z)
+    alpha = _param(alpha, "alpha")
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+
+
+def elu_grad(z, alpha=1.0):
+    r"""Derivative of :func:`elu`: 1 for :math:`z > 0`, :math:`\alpha e^z` for
+    :math:`z \le 0` (``alpha`` at the kink, as PyTorch)."""
+    z = _checked(z)
+    alpha = _param(alpha, "alpha")
+    return np.where(z > 0, z.dtype.type(1), alpha * np.exp(np.minimum(z, 0)))
+
+
+# ----------------------------------------------------------------------------- GELU
+# The standard normal CDF Phi in NumPy only (no SciPy at import time). For
+# x = |z| / sqrt(2) <= 2 we sum the everywhere-convergent series with positive terms
+#     erf(x) = 2x/sqrt(pi) exp(-x^2) sum_{n>=0} (2x^2)^n / (1 * 3 * ... * (2n + 1)),
+# 32 terms are enough for double precision; for x > 2 the continued fraction
+#     erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
+# evaluated bottom-up with 56 terms. The tail probability q = P(Z > |z|) = erfc(x)/2 is
+# thus accurate to a few ulp relative (about 1e-13 relative even at z = -37), and
+# Phi(z) = 1 - q for z >= 0, q for z < 0. Each element goes through one branch only.
+_ERF_SPLIT = 2.0
+_ERF_SERIES_TERMS = 32
+_ERFC_CF_TERMS = 56
+_SQRT1_2 = 1 / math.sqrt(2)
+_2_SQRTPI = 2 / math.sqrt(math.pi)
+_1_SQRT2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    """Standard normal CDF, relatively accurate in both tails, dtype of ``z``."""
+    zf = np.atleast_1d(z)
+    x = np.abs(zf) * _SQRT1_2
+    q = np.empty_like(x)
+    small = x <= _ERF_SPLIT
+    with np.errstate(under="ignore"):
+        xs = x[small]
+        x2 = 2 * xs * xs
+        term = np.ones_like(xs)
+        total = np.ones_like(xs)
+        for n in range(1, _ERF_SERIES_TERMS + 1):
+            term *= x2
+            term *= 1 / (2 * n + 1)
+            total += term
+        q[small] = 0.5 - 0.5 * _2_SQRTPI * xs * np.exp(-xs * xs) * total
+        xl = x[~small]
+        frac = xl.copy()
+        for k in range(_ERFC_CF_TERMS, 0, -1):
+            np.divide(0.5 * k, frac, out=frac)
+            frac += xl
+        q[~small] = np.exp(-xl * xl) / frac * (0.5 / math.sqrt(math.pi))
+    return np.where(zf >= 0, 1 - q, q).reshape(np.shape(z))
+
+
+def gelu(z):
+    r"""Gaussian error linear unit (Hendrycks and Gimpel, 2016), the exact erf form.
+
+    .. math:: \mathrm{GELU}(z) = z\,\Phi(z) = \tfrac{z}{2}\left(1 + \mathrm{erf}(z/\sqrt{2})
+              \right)
+
+    where :math:`\Phi` is the standard normal CDF (``torch.nn.GELU()`` with
+    ``approximate="none"``, not the tanh approximation).
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+
+    Notes
+    -----
+    ``erf`` is computed in NumPy (the package imports no SciPy): a positive-term power
+    series for :math:`|z|/\sqrt{2} \le 2` and a continued fraction for ``erfc`` beyond.
+    For :math:`z < 0` we use :math:`\Phi(z) = \mathrm{erfc}(|z|/\sqrt{2})/2` instead of
+    :math:`(1 + \mathrm{erf})/2`, which cancels; so the left tail keeps its relative
+    precision (PyTorch's values there are accurate in absolute terms only). Agreement
+    with ``torch.nn.functional.gelu`` in float64: 1e-10 relative plus 1e-14 absolute.
+    Cost: about 50 vectorised passes over ``z``, roughly 1 ms for 32 000 values.
+    """
+    z = _checked(z)
+    return z * _normal_cdf(z)
+
+
+def gelu_grad(z):
+    r"""Derivative of :func:`gelu`: :math:`\Phi(z) + z\,\varphi(z)` with
+    :math:`\varphi(z) = e^{-z^2/2} / \sqrt{2\pi}`."""
+    z = _checked(z)
+    with np.errstate(under="ignore"):
+        return _normal_cdf(z) + z * (np.exp(-0.5 * z * z) * _1_SQRT2PI)
+
+
+# --------------------------------------------------------------- swish, softplus
+def swish(z, beta=1.0):
+    r"""Swish (Ramachandran et al., 2017): :math:`f(z) = z\,\sigma(\beta z)`.
+
+    With ``beta=1`` this is SiLU (``torch.nn.SiLU``); the registry uses ``beta=1.0``.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+    beta : float, default 1.0
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+
+    Notes
+    -----
+    Uses the overflow-free :func:`sigmoid`.
+    """
+    z = _checked(z)
+    beta = _param(beta, "beta")
+    return z * _sigmoid(beta * z)
+
+
+def swish_grad(z, beta=1.0):
+    r"""Derivative of :func:`swish`:
+    :math:`f'(z) = \sigma(\beta z) + \beta z\,\sigma(\beta z)(1 - \sigma(\beta z))`.
+
+    The second term uses the tail-accurate :func:`sigmoid_grad`, so no ``inf * 0``.
+    """
+    z = _checked(z)
+    beta = _param(beta, "beta")
+    bz = beta * z
+    return _sigmoid(bz) + bz * _sigmoid_grad(bz)
+
+
+def softplus(z):
+    r"""Softplus :math:`f(z) = \ln(1 + e^z)`, a smooth ReLU.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``
+
+    Notes
+    -----
+    Stability: ``np.logaddexp(0, z)`` :math:`= \max(0, z) + \ln(1 + e^{-|z|})`, which never
+    overflows (the naive form is ``inf`` for ``z > 709``) and is exact in both tails.
+    ``torch.nn.functional.softplus`` returns ``z`` itself above its ``threshold=20``,
+    which differs from the exact value by less than :math:`e^{-20} \approx 2 \cdot 10^{-9}`.
+    """
+    return np.logaddexp(0, _checked(z))
+
+
+def softplus_grad(z):
+    r"""Derivative of :func:`softplus`: :math:`f'(z) = \sigma(z)`."""
+    return _sigmoid(_checked(z))
+
+
+# ---------------------------------------------------------- softmax, log-softmax
+def _softmax_fast(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Unchecked softmax over the last axis; one temporary (the row maxima) besides
+    ``out``; ``out=z`` works in place."""
+    out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+def softmax(z, axis=-1):
+    r"""Softmax along ``axis``: :math:`\mathrm{softmax}(z)_i = e^{z_i} / \sum_j e^{z_j}`.
+
+    Parameters
+    ----------
+    z : array_like, shape (..., C)
+        Scores (logits); with the default ``axis=-1`` each row of an ``(N, C)`` array is
+        one sample.
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape and dtype as ``z``; non-negative, summing to 1 along ``axis``.
+
+    Notes
+    -----
+    Stability: softmax is unchanged by subtracting a constant from every score, so we
+    subtract the maximum along ``axis`` first: ``exp`` then sees numbers <= 0 and cannot
+    overflow, and at least one term of the sum is 1, so it cannot underflow to 0.
+
+    See Also
+    --------
+    log_softmax, mlcourse.losses.cross_entropy
+    """
+    z = _checked(z)
+    axis = _check_axis(axis, z)
+    out = np.subtract(z, z.max(axis=axis, keepdims=True))
+    np.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+    return out
+
+
+def log_softmax(z, axis=-1):
+    r"""Log-softmax along ``axis``: :math:`z_i - \log \sum_j e^{z_j}`.
+
+    Parameters
+    ----------
+    z : array_like, shape (..., C)
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``z``; values <= 0.
+
+    Notes
+    -----
+    Stability: with :math:`m = \max_j z_j`, :math:`\log \sum_j e^{z_j} = m + \log \sum_j
+    e^{z_j - m}` (log-sum-exp), so nothing overflows and a very unlikely class gets a large
+    negative number instead of ``log(0) = -inf``.
+    """
+    z = _checked(z)
+    axis = _check_axis(axis, z)
+    shifted = np.subtract(z, z.max(axis=axis, keepdims=True))
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+# ---------------------------------------------------------------------- registry
+class UnknownActivationError(KeyError, ValueError):
+    """Raised for an unknown activation name; both a ``ValueError`` and a ``KeyError``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class _Registry(dict):
+    """A dict of activations whose missing keys raise a helpful error."""
+
+    def __missing__(self, name):
+        known = ", ".join(sorted(self))
+        raise UnknownActivationError(
+            f"name: unknown activation {name!r}; expected one of: {known}"
+        )
+
+
+ACTIVATIONS: dict = _Registry(
+    identity=(identity, identity_grad),
+    step=(step, step_grad),
+    sigmoid=(sigmoid, sigmoid_grad),
+    tanh=(tanh, tanh_grad),
+    relu=(relu, relu_grad),
+    leaky_relu=(leaky_relu, leaky_relu_grad),
+    elu=(elu, elu_grad),
+    gelu=(gelu, gelu_grad),
+    swish=(swish, swish_grad),
+    softplus=(softplus, softplus_grad),
+)
+"""Name -> ``(f, f_grad)`` for the elementwise activations, with default parameters."""
+
+
+def get_activation(name: str):
+    """Return ``(f, f_grad)`` for an activation name from :data:`ACTIVATIONS`.
+
+    Raises
+    ------
+    ValueError
+        ``"name: unknown activation 'foo'; expected one of: elu, gelu, ..."``.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name: expected an activation name (str), got {name!r}")
+    return ACTIVATIONS[name]

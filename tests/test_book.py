@@ -1,0 +1,463 @@
+"""The book: lesson notebooks, the strict build, links, offline assets, no leaked solutions.
+
+The static checks of the lesson notebooks take milliseconds. The build-based checks share
+one build per session (``book_helpers.build_book``: ``jupyter-book build . -W -n
+--keep-going`` from the repository root into ``_build``), so after ``make book`` they cost
+a warm rebuild of a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from book_helpers import (
+    BOOK_PAGES,
+    BOOK_TITLE,
+    HTML_DIR,
+    LESSONS,
+    ROOT,
+    broken_local_links,
+    build_book,
+    css_remote_urls,
+    find_leaks,
+    is_remote,
+    page_path,
+    page_text,
+    parse_page,
+    protected_lines,
+    run_build,
+    secret_lines,
+)
+
+pytestmark = pytest.mark.book
+
+LESSON_DIR = ROOT / "lessons"
+CITATION_KEYS = {
+    "goodfellow2016",
+    "minsky1969",
+    "rosenblatt1958",
+    "cybenko1989",
+    "montufar2014",
+    "he2015",
+    "clevert2015",
+    "hendrycks2016",
+    "ramachandran2017",
+    "nielsen2015",
+}
+TOGGLE_MARKERS = (
+    ":class: dropdown",
+    ":class: toggle",
+    "{dropdown}",
+    "{toggle}",
+    "<details",
+)
+TOGGLE_TAGS = {"hide-cell", "hide-output", "hide-input", "toggle", "dropdown"}
+
+
+def _notebook(name: str) -> dict:
+    path = LESSON_DIR / f"{name}.ipynb"
+    if not path.exists():
+        pytest.fail(f"lesson missing: {path.relative_to(ROOT)}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _outside_fences(text: str) -> list[str]:
+    """The lines of markdown that are not inside a ``` or ::: fenced block."""
+    lines, fence = [], None
+    for line in text.splitlines():
+        stripped = line.strip()
+        match = re.match(r"^(`{3,}|:{3,})", stripped)
+        if match:
+            token = match.group(1)
+            if fence is None:
+                fence = token
+                continue
+            if token[0] == fence[0] and len(token) >= len(fence) and stripped == token:
+                fence = None
+                continue
+        if fence is None:
+            lines.append(line)
+    return lines
+
+
+# ------------------------------------------------------------------ lessons as files
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_exists_and_is_valid_json(name):
+    nb = _notebook(name)
+    assert nb.get("nbformat") == 4
+    assert any(cell["cell_type"] == "code" for cell in nb["cells"]), "a lesson runs code"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_committed_without_outputs(name):
+    nb = _notebook(name)
+    dirty = [
+        index
+        for index, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+    assert not dirty, (
+        f"{name}: cells {dirty} have outputs or execution counts; clear all outputs "
+        "before committing"
+    )
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_opens_with_learning_goals(name):
+    cells = _notebook(name)["cells"]
+    opening = []
+    for cell in cells:
+        if cell["cell_type"] == "code" and "remove-cell" not in cell.get("metadata", {}).get(
+            "tags", []
+        ):
+            break
+        if cell["cell_type"] == "markdown":
+            opening.append(_source(cell))
+    opening_text = "\n".join(opening[:3])
+    assert re.search(r"^#\s+\S", opening_text, re.MULTILINE), f"{name}: no title (# heading)"
+    assert re.search(r"learning goals", opening_text, re.IGNORECASE), (
+        f"{name}: the chapter must open (before its first code cell) with its learning goals"
+    )
+
+
+def _closing_section(cells):
+    """Markdown and tags from the 'Summary' heading to the end, or None."""
+    start = None
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and re.search(
+            r"^#{2,3}\s+Summary\b|\{admonition\}\s*Summary", _source(cell), re.MULTILINE
+        ):
+            start = index
+    return None if start is None else cells[start:]
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_closes_with_summary_and_practice_questions(name):
+    cells = _notebook(name)["cells"]
+    closing = _closing_section(cells)
+    assert closing is not None, f"{name}: no '## Summary' section"
+    text = "\n".join(_source(c) for c in closing if c["cell_type"] == "markdown")
+    match = re.search(r"^#{2,3}\s+Practice questions\b.*$", text, re.MULTILINE | re.IGNORECASE)
+    assert match, f"{name}: no '## Practice questions' section after the summary"
+    practice = text[match.end() :]
+    later_sections = [
+        heading
+        for heading in re.findall(r"^##\s+(.+)$", "\n".join(_outside_fences(practice)), re.M)
+        if not re.match(r"answers?\b", heading, re.IGNORECASE)
+    ]
+    assert not later_sections, f"{name}: the chapter must end with its practice questions"
+    questions = [line for line in _outside_fences(practice) if re.match(r"^\d+\.\s+\S", line)]
+    assert 3 <= len(questions) <= 6, (
+        f"{name}: expected 3 to 6 practice questions, found {len(questions)}"
+    )
+    tags = {tag for c in closing for tag in c.get("metadata", {}).get("tags", [])}
+    assert any(marker in practice for marker in TOGGLE_MARKERS) or tags & TOGGLE_TAGS, (
+        f"{name}: practice answers must be hidden behind a toggle "
+        "(e.g. an admonition with :class: dropdown)"
+    )
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_has_python3_kernel(name):
+    kernelspec = _notebook(name).get("metadata", {}).get("kernelspec", {})
+    assert kernelspec.get("name") == "python3", f"{name}: kernelspec {kernelspec}"
+
+
+def test_only_the_references_page_has_a_bibliography():
+    offenders = []
+    for path in [*LESSON_DIR.glob("*.ipynb"), *(ROOT / "book").rglob("*.md")]:
+        if path == ROOT / "book" / "references.md":
+            continue
+        if re.search(r"\{bibliography\}|\.\. bibliography::", path.read_text(encoding="utf-8")):
+            offenders.append(path.relative_to(ROOT).as_posix())
+    assert not offenders, f"only book/references.md may hold {{bibliography}}: {offenders}"
+
+
+def test_bibliography_has_every_course_key():
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = re.findall(r"@\w+\{\s*([^,\s]+)\s*,", bib)
+    assert len(keys) == len(set(keys)), "duplicate BibTeX keys"
+    assert set(keys) >= CITATION_KEYS
+
+
+def test_every_citation_key_in_the_lessons_exists():
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"@\w+\{\s*([^,\s]+)\s*,", bib))
+    cited = set()
+    for path in [*LESSON_DIR.glob("*.ipynb"), *(ROOT / "book").rglob("*.md")]:
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text(encoding="utf-8")):
+            cited.update(key.strip() for key in group.split(","))
+    assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+def test_toc_lists_every_lesson_and_the_book_pages():
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    for name in LESSONS:
+        assert f"lessons/{name}" in toc
+    for page in BOOK_PAGES:
+        assert page in toc
+    assert "glob: book/exercises/a*" in toc
+    for private in ("solutions", "exercises/a", "tests/"):
+        assert f"file: {private}" not in toc
+
+
+def test_config_excludes_private_folders():
+    config = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    for pattern in ("solutions", "exercises", "tests", ".venv", "bench", "_build"):
+        assert re.search(rf"^\s*-\s*{re.escape(pattern)}\s*$", config, re.MULTILINE), pattern
+    assert "only_build_toc_files: true" in config
+    assert "nb_execution_raise_on_error: true" in config
+    assert "execute_notebooks: cache" in config
+
+
+# --------------------------------------------------------------- helpers (no build needed)
+def test_protected_lines_extracts_solutions_and_hidden_tests():
+    source = textwrap.dedent(
+        """\
+        def f(x):
+            ### BEGIN SOLUTION
+            return secret_formula(x) * 3
+            ### END SOLUTION
+        assert f(1) == 3
+        ### BEGIN HIDDEN TESTS
+        assert hidden_property_check(f, seed=17)
+        ### END HIDDEN TESTS
+        """
+    )
+    lines = [line.strip() for line in protected_lines(source)]
+    assert lines == ["return secret_formula(x) * 3", "assert hidden_property_check(f, seed=17)"]
+
+
+def test_leak_finder_sees_code_split_into_html_spans(tmp_path):
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": [
+                    "### BEGIN SOLUTION\n",
+                    "weights_after_training = solve_the_exercise(X, y)\n",
+                    "### END SOLUTION\n",
+                ],
+            }
+        ]
+    }
+    solution = tmp_path / "a.ipynb"
+    solution.write_text(json.dumps(nb))
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "page.html").write_text(
+        '<pre><span class="n">weights_after_training</span> <span class="o">=</span>'
+        ' <span class="n">solve_the_exercise</span>(X,\n y)</pre>'
+    )
+    secrets = secret_lines([solution])
+    assert secrets == {"weights_after_training = solve_the_exercise(X, y)"}
+    assert find_leaks(secrets, site) == [
+        "page.html: weights_after_training = solve_the_exercise(X, y)"
+    ]
+    assert secret_lines([solution], ["weights_after_training = solve_the_exercise(X, y)"]) == set()
+
+
+def test_book_cache_key_follows_package_source(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import book_cache
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    package = tmp_path / "mlcourse"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    (package / "notes.txt").write_text("not code")
+    key = book_cache.package_hash(tmp_path)
+    assert key == book_cache.package_hash(tmp_path)
+    (package / "notes.txt").write_text("changed, but not python")
+    assert book_cache.package_hash(tmp_path) == key
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    changed = book_cache.package_hash(tmp_path)
+    assert changed != key
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    assert book_cache.package_hash(tmp_path) == key
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    (cache / key).mkdir(parents=True)
+    (cache / changed).mkdir()
+    assert book_cache.prune(cache, keep=key) == [cache / changed]
+    assert (cache / key).is_dir()
+
+
+@pytest.mark.slow
+def test_cache_reexecutes_only_when_the_package_changes(tmp_path):
+    """A tiny book with the real cache extension: cold, warm, then after a package edit."""
+    (tmp_path / "mlcourse").mkdir()
+    (tmp_path / "mlcourse" / "__init__.py").write_text("VALUE = 1\n")
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Tiny\n"]},
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": ["print(6 * 7)"],
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "tiny.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: tiny\n")
+    (tmp_path / "_config.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            title: tiny
+            only_build_toc_files: true
+            execute:
+              execute_notebooks: cache
+            sphinx:
+              local_extensions:
+                book_cache: {(ROOT / "tools").as_posix()}
+            """
+        )
+    )
+    cold = run_build(tmp_path, timeout=600)
+    assert cold.returncode == 0, cold.log[-3000:]
+    assert len(cold.executed) == 1
+    warm = run_build(tmp_path, timeout=600)
+    assert warm.returncode == 0, warm.log[-3000:]
+    assert warm.executed == [], "an unchanged tree must not re-execute"
+    (tmp_path / "mlcourse" / "__init__.py").write_text("VALUE = 2\n")
+    changed = run_build(tmp_path, timeout=600)
+    assert changed.returncode == 0, changed.log[-3000:]
+    assert len(changed.executed) == 1, "a package change must re-execute the lessons"
+    caches = [p.name for p in (tmp_path / "_build" / ".jupyter_cache").iterdir() if p.is_dir()]
+    assert len(caches) == 1, f"stale cache folders were not pruned: {caches}"
+    shutil.rmtree(tmp_path / "_build", ignore_errors=True)
+
+
+# ----------------------------------------------------------------------- the real build
+@pytest.fixture(scope="module")
+def built():
+    result = build_book()
+    if not (HTML_DIR / "index.html").exists():
+        pytest.fail("the book did not build at all:\n" + result.log[-4000:])
+    return result
+
+
+def test_book_builds_with_zero_warnings(built):
+    problems = built.problems
+    assert built.returncode == 0 and not problems, (
+        f"jupyter-book build . -W -n --keep-going exited {built.returncode} with "
+        f"{len(problems)} warnings/errors (full log: _build/book-build.log):\n"
+        + "\n".join(problems[:40])
+        + ("" if problems else "\n" + built.log[-3000:])
+    )
+
+
+@pytest.mark.parametrize("docname", [f"lessons/{name}" for name in LESSONS] + list(BOOK_PAGES))
+def test_page_built_with_title(built, docname):
+    path = page_path(docname)
+    assert path.exists(), f"{docname}.html was not built"
+    raw = path.read_text(encoding="utf-8")
+    title = re.search(r"<title>(.*?)</title>", raw, re.S)
+    assert title and BOOK_TITLE in title.group(1)
+    assert "<h1" in raw
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_page_has_executed_outputs(built, name):
+    path = page_path(f"lessons/{name}")
+    if not path.exists():
+        pytest.fail(f"lessons/{name}.html was not built")
+    raw = path.read_text(encoding="utf-8")
+    assert 'class="cell_output' in raw, f"{name}: no executed output in the page"
+    assert "<img" in raw, f"{name}: a chapter shows at least one figure"
+    assert "Traceback (most recent call last)" not in page_text(path) or "raises-exception" in (
+        LESSON_DIR / f"{name}.ipynb"
+    ).read_text(encoding="utf-8")
+
+
+def test_no_broken_internal_links(built):
+    broken = broken_local_links(HTML_DIR)
+    assert not broken, "broken internal links:\n" + "\n".join(broken[:50])
+
+
+def test_no_remote_assets(built):
+    remote = []
+    for page in sorted(HTML_DIR.rglob("*.html")):
+        parser = parse_page(page)
+        rel = page.relative_to(HTML_DIR).as_posix()
+        remote += [f"{rel}: <{tag}> {url}" for tag, url in parser.assets if is_remote(url)]
+        remote += [f"{rel}: style {url}" for s in parser.styles for url in css_remote_urls(s)]
+    for css in sorted(HTML_DIR.rglob("*.css")):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        remote += [f"{css.relative_to(HTML_DIR)}: {url}" for url in css_remote_urls(text)]
+    assert not remote, "remote assets (the site must work offline):\n" + "\n".join(remote[:50])
+
+
+def test_mathjax_is_served_locally(built):
+    assert (HTML_DIR / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    fonts = HTML_DIR / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    assert any(fonts.glob("*.woff")), "MathJax CHTML fonts missing"
+    raw = page_path("book/notation").read_text(encoding="utf-8")
+    assert re.search(r'<script[^>]+src="[^"]*_static/mathjax/tex-chtml\.js', raw)
+
+
+def test_bibliography_page_lists_the_works(built):
+    text = page_text(page_path("book/references"))
+    for author in (
+        "Goodfellow",
+        "Minsky",
+        "Rosenblatt",
+        "Cybenko",
+        "Montúfar",
+        "Kaiming He",
+        "Clevert",
+        "Hendrycks",
+        "Ramachandran",
+        "Nielsen",
+    ):
+        assert author in text, author
+
+
+def test_no_private_material_in_the_site(built):
+    for folder in ("solutions", "tests", "bench", "tools", ".venv", "exercises"):
+        assert not (HTML_DIR / folder).exists(), f"_build/html/{folder} must not exist"
+        assert not (HTML_DIR / "_sources" / folder).exists(), f"_sources/{folder} published"
+
+
+def test_no_solution_or_hidden_test_in_the_site(built):
+    solutions = sorted(
+        p for p in (ROOT / "solutions").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
+    if not solutions:
+        pytest.skip("no solution notebooks yet")
+    public = [
+        p.read_text(encoding="utf-8")
+        for p in [*LESSON_DIR.glob("*.ipynb"), *(ROOT / "mlcourse").rglob("*.py")]
+    ]
+    secrets = secret_lines(solutions, public)
+    assert secrets, "found solution notebooks but no BEGIN SOLUTION / HIDDEN TESTS blocks"
+    leaks = find_leaks(secrets)
+    assert not leaks, "solution or hidden-test text in the built site:\n" + "\n".join(leaks[:30])
+
+
+@pytest.mark.slow
+def test_warm_rebuild_executes_nothing(built):
+    if built.returncode != 0:
+        pytest.skip("the first build failed; a warm rebuild is meaningless")
+    again = run_build(ROOT)
+    Path(ROOT / "_build" / "book-rebuild.log").write_text(again.log, encoding="utf-8")
+    assert again.returncode == 0, again.log[-3000:]
+    assert again.executed == [], f"re-executed without any change: {again.executed}"
+    assert again.seconds < max(30.0, 0.5 * built.seconds) or built.seconds < 30.0

@@ -1,0 +1,175 @@
+"""Tests for mlcourse._validation: every check, its message and its no-copy promise."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from mlcourse._validation import (
+    as_float_array,
+    check_class_indices,
+    check_finite,
+    check_in_range,
+    check_labels,
+    check_ndim,
+    check_probabilities,
+    check_same_shape,
+    format_index,
+)
+
+
+def test_as_float_array_keeps_float_dtypes_without_copy(float_dtype):
+    x = np.arange(6, dtype=float_dtype).reshape(2, 3)
+    out = as_float_array(x, "x")
+    assert out is x
+    assert out.dtype == float_dtype
+
+
+@pytest.mark.parametrize("value", [[1, 2, 3], np.arange(3), np.array([True, False]), 7])
+def test_as_float_array_converts_ints_and_bools_to_float64(value):
+    out = as_float_array(value, "x")
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, np.asarray(value, dtype=np.float64))
+
+
+def test_as_float_array_converts_float16_to_float64():
+    assert as_float_array(np.ones(2, np.float16), "x").dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern"),
+    [
+        (["a", "b"], r"^x: expected a real numeric array, got dtype <U1$"),
+        (np.array([1 + 2j]), r"^x: expected a real numeric array, got dtype complex128$"),
+        ([None, 1], r"^x: expected a real numeric array, got dtype object$"),
+        ([[1], [1, 2]], r"^x: expected a real numeric array, got list"),
+    ],
+)
+def test_as_float_array_rejects_non_numeric(value, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        as_float_array(value, "x")
+
+
+def test_check_finite_accepts_finite_and_integer_arrays(float_dtype):
+    check_finite(np.linspace(-1e4, 1e4, 11).astype(float_dtype), "z")
+    check_finite(np.arange(5), "z")
+    check_finite(np.zeros((0, 3)), "z")
+
+
+def test_check_finite_reports_nan_position():
+    z = np.zeros(5)
+    z[3] = np.nan
+    with pytest.raises(ValueError, match=re.escape("z contains NaN at index (3,); expected")):
+        check_finite(z, "z")
+
+
+def test_check_finite_reports_inf_with_sign_and_2d_index():
+    z = np.zeros((2, 3))
+    z[1, 2] = -np.inf
+    with pytest.raises(ValueError, match=re.escape("z contains -inf at index (1, 2)")):
+        check_finite(z, "z")
+    check_finite(z, "z", allow_inf=True)
+
+
+def test_check_finite_nan_with_allow_inf():
+    with pytest.raises(ValueError, match=r"^w contains NaN at index \(0,\); expected no NaN$"):
+        check_finite(np.array([np.nan, np.inf]), "w", allow_inf=True)
+
+
+def test_check_finite_large_but_finite_sum_overflow_is_not_an_error():
+    # the sum overflows in float32 but every entry is finite: the slow path decides
+    z = np.full(10, 3e38, dtype=np.float32)
+    check_finite(z, "z")
+
+
+def test_check_ndim_message():
+    check_ndim(np.zeros((2, 3)), "logits", 2)
+    with pytest.raises(
+        ValueError, match=re.escape("logits has shape (3,); expected a 2-D array (N, C)")
+    ):
+        check_ndim(np.zeros(3), "logits", 2, "(N, C)")
+    with pytest.raises(ValueError, match="expected a 1-D or 2-D array"):
+        check_ndim(np.zeros((1, 1, 1)), "x", (1, 2))
+
+
+def test_check_same_shape_message():
+    check_same_shape(np.zeros(3), np.ones(3), "a", "b")
+    msg = "y_hat has shape (5, 1) but y has shape (5,); expected the same shape"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        check_same_shape(np.zeros((5, 1)), np.zeros(5), "y_hat", "y")
+
+
+def test_check_probabilities_accepts_distributions():
+    check_probabilities(np.array([[0.2, 0.8], [1.0, 0.0]]), "p")
+    check_probabilities(np.array([0.5, 0.5 + 5e-7]), "p")  # within the tolerance 1e-6
+    check_probabilities(np.array([[0.5, 0.5], [0.1, 0.9]]).T, "p", axis=0)
+
+
+def test_check_probabilities_negative_entry():
+    msg = "p has a negative entry -0.1 at index (0, 2); expected probabilities >= 0"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        check_probabilities(np.array([[0.6, 0.5, -0.1], [0.2, 0.3, 0.5]]), "p")
+
+
+def test_check_probabilities_sum_not_one():
+    msg = "q sums to 0.9 along axis -1 at index (1,); expected sums of 1 (tolerance 1e-06)"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        check_probabilities(np.array([[0.5, 0.5], [0.2, 0.7]]), "q")
+    with pytest.raises(ValueError, match=re.escape("sums to 1.000002")):
+        check_probabilities(np.array([0.5, 0.500002]), "q")
+
+
+def test_check_probabilities_nan_and_scalar():
+    with pytest.raises(ValueError, match=re.escape("p contains NaN at index (1,)")):
+        check_probabilities(np.array([0.5, np.nan]), "p")
+    with pytest.raises(ValueError, match=r"p has shape \(\); expected at least a 1-D"):
+        check_probabilities(np.array(1.0), "p")
+
+
+def test_check_labels():
+    check_labels(np.array([0, 1, 1.0]), "y", (0, 1))
+    check_labels(np.array([-1, 1]), "y", (-1, 1))
+    check_labels(np.array([0, 2, 5]), "y", (0, 2, 5))
+    with pytest.raises(
+        ValueError, match=re.escape("y contains 2 at index (3,); expected labels in {0, 1}")
+    ):
+        check_labels(np.array([0, 1, 1, 2]), "y", (0, 1))
+    with pytest.raises(
+        ValueError, match=re.escape("y contains 0 at index (1,); expected labels in {-1, 1}")
+    ):
+        check_labels(np.array([1, 0]), "y", (-1, 1))
+    with pytest.raises(
+        ValueError, match=re.escape("y contains 0.5 at index (0,); expected labels in {0, 2, 5}")
+    ):
+        check_labels(np.array([0.5]), "y", (0, 2, 5))
+    with pytest.raises(ValueError, match="y: expected numeric labels, got dtype <U1"):
+        check_labels(np.array(["a"]), "y", (0, 1))
+
+
+def test_check_class_indices():
+    check_class_indices(np.array([0, 4, 2]), "y", 5)
+    check_class_indices(np.array([], dtype=int), "y", 5)
+    msg = "y contains class index 5 at index (1,); expected integers in [0, 4] for 5 classes"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        check_class_indices(np.array([0, 5, 1]), "y", 5)
+    with pytest.raises(ValueError, match=re.escape("y contains class index -1 at index (2,)")):
+        check_class_indices(np.array([0, 1, -1]), "y", 5)
+    with pytest.raises(ValueError, match="y: expected integer class indices, got dtype float64"):
+        check_class_indices(np.array([0.0, 1.0]), "y", 5)
+
+
+def test_check_in_range():
+    check_in_range(np.array([0.0, 0.5, 1.0]), "y_hat", 0, 1)
+    msg = "y_hat contains 1.2 at index (3,); expected probabilities in [0, 1]"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        check_in_range(np.array([0.0, 0.5, 1.0, 1.2]), "y_hat", 0, 1, "probabilities")
+    with pytest.raises(ValueError, match=re.escape("contains -0.5 at index (0,)")):
+        check_in_range(np.array([-0.5]), "y_hat", 0, 1)
+
+
+def test_format_index():
+    assert format_index(5, (2, 3)) == "(1, 2)"
+    assert format_index((0, 1), (2, 3)) == "(0, 1)"
+    assert format_index(0, ()) == "()"
