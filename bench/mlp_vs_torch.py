@@ -6,10 +6,13 @@ the loss and its gradient, and the backward pass to every parameter gradient. Bo
 libraries run the same network with the same weights; their results are compared first.
 
 Timing: the two (and a plain ``X @ W`` matrix product, the limit) are timed in the same
-run, in interleaved rounds, so that a change in the machine's load hits all three
-alike; each round times a block of steps, and the medians over the rounds are reported.
+run, interleaved: each round times one step of each, one after the other, so that a
+change in the machine's load hits all three alike. The medians over the rounds are
+reported. Timing single steps (a few hundred microseconds) rather than long blocks keeps
+the median clear of the moments when the operating system runs another process, which
+matters on a shared machine.
 
-    python bench/mlp_vs_torch.py [--rounds 60] [--steps 20]
+    python bench/mlp_vs_torch.py [--rounds 3000]
 
 Prints the ratio of the medians (mlcourse / torch; below 1 means mlcourse is faster) and
 the GFLOP/s each reaches against the matmul's.
@@ -59,17 +62,9 @@ def step_flops(layer_sizes: list[int], batch: int) -> int:
     return 2 * (sum(macs) + sum(macs) + sum(macs[1:]))
 
 
-def _time_block(fn, steps: int) -> float:
-    start = time.perf_counter_ns()
-    for _ in range(steps):
-        fn()
-    return (time.perf_counter_ns() - start) / steps / 1e9
-
-
 def main(argv=None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=60, help="interleaved timing rounds")
-    parser.add_argument("--steps", type=int, default=20, help="steps timed per round")
+    parser.add_argument("--rounds", type=int, default=3000, help="interleaved timing rounds")
     args = parser.parse_args(argv)
 
     import torch
@@ -117,17 +112,20 @@ def main(argv=None) -> float:
     assert abs(float(loss) - loss_t.item()) < 1e-5 * abs(loss_t.item()), (loss, loss_t)
     assert worst < 1e-4, worst
 
-    for _ in range(3 * args.steps):  # warm up caches, allocators and BLAS buffers
+    for _ in range(50):  # warm up caches, allocators and BLAS buffers
         mlcourse_step()
         torch_step()
         matmul()
 
-    times = {"mlcourse": [], "torch": [], "matmul": []}
+    contenders = {"mlcourse": mlcourse_step, "torch": torch_step, "matmul": matmul}
+    times = {name: [] for name in contenders}
+    clock = time.perf_counter_ns
     for _ in range(args.rounds):
-        times["mlcourse"].append(_time_block(mlcourse_step, args.steps))
-        times["torch"].append(_time_block(torch_step, args.steps))
-        times["matmul"].append(_time_block(matmul, args.steps))
-    med = {name: statistics.median(values) for name, values in times.items()}
+        for name, fn in contenders.items():
+            start = clock()
+            fn()
+            times[name].append(clock() - start)
+    med = {name: statistics.median(values) / 1e9 for name, values in times.items()}
 
     flops = step_flops(LAYERS, BATCH)
     gflops = {
@@ -154,7 +152,7 @@ def main(argv=None) -> float:
         if var in os.environ:
             print(f"note: {var}={os.environ[var]} is set (NumPy's BLAS kernel is forced)")
     print(f"agreement: loss equal, gradients within {worst:.1e} (relative to their max)")
-    print(f"rounds {args.rounds} x {args.steps} steps, medians per step:")
+    print(f"{args.rounds} interleaved rounds, median time per step:")
     print(
         f"  mlcourse  {med['mlcourse'] * 1e6:8.1f} us  {gflops['mlcourse']:6.1f} GFLOP/s "
         f"({gflops['mlcourse'] / gflops['matmul']:.0%} of the matmul limit)"

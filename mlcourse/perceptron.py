@@ -63,15 +63,15 @@ class _Fitted:
     def _require_fit(self, X) -> np.ndarray:
         if self.w is None:
             raise ValueError(f"{type(self).__name__}: call fit(X, y) before predicting")
-        return _check_X(X, n_features=self.w.shape[0])
+        return _check_X(X, n_features=np.size(self.w))
 
     def decision_function(self, X) -> np.ndarray:
         """The pre-activation ``z = X w + b``.
 
-        X: (N, D) -> z: (N,).
+        X: (N, D) -> z: (N,). ``w`` and ``b`` may also be set by hand (hand-set weights).
         """
         X = self._require_fit(X)
-        return X @ self.w + self.b
+        return X @ np.asarray(self.w, dtype=np.float64).reshape(-1) + float(self.b)
 
 
 class Perceptron(_Fitted):

@@ -23,6 +23,7 @@ __all__ = [
     "plot_decision_boundary",
     "plot_loss_curves",
     "plot_matmul_shapes",
+    "plot_matrix_equation",
     "plot_network",
     "plot_sigmoid_family",
     "plot_sigmoid_surface",
@@ -453,6 +454,126 @@ def plot_matmul_shapes(
 
     half = max(n, d) * cell / 2 + 1.6 * cell
     ax.set_xlim(-0.5 * cell, x + 0.5 * cell)
+    ax.set_ylim(-half, half)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+def plot_matrix_equation(terms, ax=None, *, cell: float = 1.0):
+    """Draw any matrix equation as blocks of cells, each labelled with its shape.
+
+    Where :func:`plot_matmul_shapes` draws the code's ``Z = X W + b``, this draws any
+    sequence of operands and operators, e.g. the decks' column convention
+    ``Z = W^T X + b`` with ``b (2, 1)`` broadcast to ``(2, 2)``.
+
+    Parameters
+    ----------
+    terms : sequence
+        From left to right. A str is an operator (``"="``, ``"+"``, ``r"$\\times$"``).
+        An operand is ``(label, (rows, cols))``, or ``(label, (rows, cols), (R, C))`` for an
+        array stored as ``(rows, cols)`` and broadcast to ``(R, C)``: the stored entries
+        are drawn solid, the broadcast copies faded inside a dashed outline.
+    ax : matplotlib Axes, optional
+    cell : float
+        Side of one cell in data units.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Notes
+    -----
+    Operands are coloured by the first letter of their label, as in
+    :func:`plot_matmul_shapes`: inputs (x, X, h, H) blue, weights (w, W) orange, biases (b)
+    green, pre-activations (z, Z) purple; any other label gets grey.
+    """
+    import re
+
+    from matplotlib.patches import Rectangle
+
+    operands = []
+    for k, term in enumerate(terms):
+        if isinstance(term, str):
+            continue
+        if len(term) not in (2, 3):
+            raise ValueError(
+                f"terms[{k}]: expected (label, shape) or (label, shape, broadcast_shape), "
+                f"got {term!r}"
+            )
+        shapes = [tuple(int(s) for s in shape) for shape in term[1:]]
+        for shape in shapes:
+            if len(shape) != 2 or min(shape) < 1:
+                raise ValueError(
+                    f"terms[{k}]: expected a shape of two positive sizes, got {term!r}"
+                )
+        if len(shapes) == 2 and any(
+            s != b and s != 1 for s, b in zip(shapes[0], shapes[1], strict=True)
+        ):
+            raise ValueError(f"terms[{k}]: shape {shapes[0]} cannot be broadcast to {shapes[1]}")
+        operands.append(shapes[-1])
+    if not operands:
+        raise ValueError("terms: expected at least one operand (label, (rows, cols))")
+
+    colors = {"x": "#9ecae1", "h": "#9ecae1", "w": "#fdae6b", "b": "#a1d99b", "z": "#bcbddc"}
+    tallest = max(rows for rows, _ in operands)
+    ax = _new_axes(
+        ax, figsize=(min(12.0, 1.0 + 0.5 * sum(c for _, c in operands) + 0.6 * len(terms)), 2.8)
+    )
+    x = 0.0
+    for term in terms:
+        if isinstance(term, str):
+            ax.text(x + 0.6 * cell, 0, term, ha="center", va="center", fontsize=14)
+            x += 1.2 * cell
+            continue
+        label, stored = term[0], tuple(int(s) for s in term[1])
+        shown = tuple(int(s) for s in term[2]) if len(term) == 3 else stored
+        letters = re.sub(r"\\[A-Za-z]+|[^A-Za-z]", "", str(label))
+        color = colors.get(letters[:1].lower(), "#d9d9d9")
+        rows, cols = shown
+        top = rows * cell / 2
+        for i in range(rows):  # row 0 at the top, like a printed matrix
+            for j in range(cols):
+                is_stored = i < stored[0] and j < stored[1]
+                ax.add_patch(
+                    Rectangle(
+                        (x + j * cell, top - (i + 1) * cell),
+                        cell,
+                        cell,
+                        facecolor=color,
+                        edgecolor="white",
+                        linewidth=1.0,
+                        alpha=0.9 if is_stored else 0.35,
+                    )
+                )
+        ax.add_patch(
+            Rectangle(
+                (x, -top),
+                cols * cell,
+                rows * cell,
+                fill=False,
+                edgecolor="k",
+                lw=1.2,
+                linestyle="-" if shown == stored else "--",
+            )
+        )
+        if shown != stored:
+            ax.add_patch(
+                Rectangle(
+                    (x, top - stored[0] * cell),
+                    stored[1] * cell,
+                    stored[0] * cell,
+                    fill=False,
+                    edgecolor="k",
+                    lw=1.2,
+                )
+            )
+        caption = f"({rows}, {cols})" if shown == stored else f"{stored} → {shown}"
+        ax.text(x + cols * cell / 2, top + 0.25 * cell, label, ha="center", va="bottom")
+        ax.text(x + cols * cell / 2, -top - 0.25 * cell, caption, ha="center", va="top")
+        x += cols * cell
+    half = tallest * cell / 2 + 1.4 * cell
+    ax.set_xlim(-0.3 * cell, x + 0.3 * cell)
     ax.set_ylim(-half, half)
     ax.set_aspect("equal")
     ax.set_axis_off()

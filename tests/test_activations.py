@@ -151,6 +151,20 @@ def test_syllabus_numbers():
     np.testing.assert_allclose(s, np.exp(z) / (1 + np.exp(z)), rtol=1e-15)
 
 
+def test_syllabus_logic_gates_with_sigmoid_neurons():
+    # ch. 4: AND with w = (7, 7), b = -9; OR with w = (7, 7), b = -5
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    w = np.array([7.0, 7.0])
+    np.testing.assert_array_equal(np.round(act.sigmoid(X @ w - 9)), [0, 0, 0, 1])
+    np.testing.assert_array_equal(np.round(act.sigmoid(X @ w - 5)), [0, 1, 1, 1])
+    # ch. 5: XOR with hidden (-7, 7, b=-3), (7, -7, b=-3) and output (7, 7, b=-5)
+    W1 = np.array([[-7.0, 7.0], [7.0, -7.0]])
+    b1 = np.array([-3.0, -3.0])
+    H = act.sigmoid(X @ W1 + b1)
+    y = act.sigmoid(H @ np.array([7.0, 7.0]) - 5)
+    np.testing.assert_array_equal(np.round(y), [0, 1, 1, 0])
+
+
 # --------------------------------------------------------------------- gradcheck
 GRAD_CASES = {
     "identity": {},
@@ -283,6 +297,23 @@ def test_extreme_inputs_softmax_prelu(float_dtype):
     for out in outs:
         assert out.dtype == float_dtype
         assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize(("name", "kind_and_fn"), ALL_FUNCTIONS, ids=lambda v: str(v)[:20])
+def test_float32_results_agree_with_float64(name, kind_and_fn, rng):
+    # float32 is computed in float32 (GELU's CDF in float64, rounded back); it agrees
+    # with float64 to float32 precision. atol 1e-6 covers the cancellation near zeros of
+    # gelu' and swish' (two terms of opposite sign), rtol the large magnitudes.
+    _, fn = kind_and_fn
+    z32 = np.concatenate([rng.normal(0, 3, 500), np.linspace(-30, 30, 601)]).astype(np.float32)
+    np.testing.assert_allclose(fn(z32), fn(z32.astype(np.float64)), rtol=1e-6, atol=1e-6)
+
+
+def test_float32_softmax_agrees_with_float64(rng):
+    z32 = rng.normal(0, 30, (50, 7)).astype(np.float32)
+    z64 = z32.astype(np.float64)
+    np.testing.assert_allclose(act.softmax(z32), act.softmax(z64), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(act.log_softmax(z32), act.log_softmax(z64), rtol=1e-6, atol=1e-5)
 
 
 def test_sigmoid_at_plus_minus_1000_without_overflow():

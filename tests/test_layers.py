@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlcourse.gradcheck import check_gradient
 from mlcourse.layers import (
@@ -207,3 +209,24 @@ def test_nan_is_rejected_with_its_position():
 def test_unknown_activation_lists_the_known_ones():
     with pytest.raises(ValueError, match=r"^name is 'rectifier'; expected one of .*relu.*tanh"):
         activation_forward(np.zeros((2, 2)), "rectifier")
+
+
+@given(
+    N=st.integers(1, 8),
+    D=st.integers(1, 8),
+    M=st.integers(1, 8),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_linear_layer_matches_pytorch_for_any_shapes(N, D, M, seed):
+    rng = np.random.default_rng(seed)
+    X, W, b = rng.normal(size=(N, D)), rng.normal(size=(D, M)), rng.normal(size=M)
+    Z, cache = linear_forward(X, W, b)
+    dZ = rng.normal(size=(N, M))
+    dX, dW, db = linear_backward(dZ, cache)
+    Xt, Wt, bt = _t(X), _t(W), _t(b)
+    Zt = Xt @ Wt + bt
+    Zt.backward(torch.from_numpy(dZ))
+    np.testing.assert_allclose(Z, Zt.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(dX, Xt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(dW, Wt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(db, bt.grad.numpy(), rtol=RTOL, atol=ATOL)

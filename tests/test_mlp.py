@@ -240,6 +240,24 @@ def test_hand_built_xor_network_of_the_course():
     assert np.all(out[y == 1] > 0.8) and np.all(out[y == 0] < 0.2)
 
 
+def test_versicolor_is_two_linear_neurons_combined_by_an_and_neuron():
+    from mlcourse.datasets import iris_versicolor
+    from mlcourse.perceptron import LogisticRegression
+
+    X, y = iris_versicolor()  # petal length, petal width
+    # hidden 1 fires above setosa (length + width > 3.5), hidden 2 below virginica
+    # (length + 2 width < 8); the output neuron is the AND of the two
+    W1 = 10 * np.array([[1.0, -1.0], [1.0, -2.0]])
+    b1 = 10 * np.array([-3.5, 8.0])
+    W2, b2 = np.array([[10.0], [10.0]]), np.array([-15.0])
+    net = MLP.from_params([(W1, b1), (W2, b2)], activation="sigmoid", output="sigmoid")
+    assert (net.predict(X) == y).mean() > 0.97
+    # one line cannot do it: the best logistic regression is no better than a constant
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    linear = LogisticRegression(lr=1.0, epochs=500).fit(Xs, y)
+    assert (linear.predict(Xs) == y).mean() < 0.7
+
+
 @pytest.mark.parametrize(("gate", "b"), [("and", -9.0), ("or", -5.0)])
 def test_one_sigmoid_neuron_computes_and_or(gate, b):
     X, y = logic_gate(gate)
@@ -304,3 +322,20 @@ def test_bad_input():
         MLP([3])
     with pytest.raises(ValueError, match=r"^to_torch: activation 'step' has no PyTorch module"):
         MLP([3, 4, 2], activation="step", output="sigmoid").to_torch()
+
+
+def test_the_benchmark_runs_and_reports_its_ratio():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "mlp_vs_torch.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--rounds", "20"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "agreement: loss equal" in result.stdout
+    assert "ratio mlcourse / torch (medians):" in result.stdout

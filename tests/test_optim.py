@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlcourse.datasets import moons
 from mlcourse.mlp import MLP
@@ -51,6 +53,15 @@ def test_minibatches_cover_every_row_once(N, batch_size):
     assert sorted(seen) == list(range(N))
     for Xb, yb in batches:
         np.testing.assert_array_equal(Xb[:, 0], 2 * yb)  # rows stay paired with labels
+
+
+@given(N=st.integers(1, 60), batch_size=st.integers(1, 70), seed=st.integers(0, 1000))
+def test_minibatches_partition_the_rows(N, batch_size, seed):
+    X, y = np.arange(N * 3).reshape(N, 3), np.arange(N)
+    batches = list(minibatches(X, y, batch_size, rng=seed))
+    assert len(batches) == -(-N // batch_size)
+    assert all(1 <= len(yb) <= batch_size for _, yb in batches)
+    np.testing.assert_array_equal(np.sort(np.concatenate([yb for _, yb in batches])), y)
 
 
 def test_minibatches_shuffle_with_rng_and_keep_order_without():
@@ -150,3 +161,15 @@ def test_train_bad_input():
         train(net, X, y[:9])
     with pytest.raises(ValueError, match=r"^y contains class index 2"):
         train(net, X, y + 1)
+
+
+def test_divergence_is_reported_with_the_learning_rate():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(32, 3)) * 100
+    Y = rng.normal(size=(32, 1)) * 100
+    net = MLP([3, 8, 1], "relu", rng=0)
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        pytest.raises(ValueError, match=r"^lr is 10: training diverged in epoch \d+"),
+    ):
+        train(net, X, Y, "mse", lr=10.0, epochs=50, batch_size=None)

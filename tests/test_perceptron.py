@@ -145,3 +145,34 @@ def test_bad_epochs():
         Perceptron(max_epochs=0)
     with pytest.raises(ValueError, match=r"^epochs is 2.5; expected a positive integer"):
         LogisticRegression(epochs=2.5)
+
+
+def test_worked_decision_boundary_of_chapter_1():
+    # w = [-3, 1, 1] with x0 = 1: predict 1 iff x1 + x2 >= 3, the line x1 + x2 = 3
+    X = np.array([[1.0, 1.0], [1.0, 2.0], [2.5, 0.4], [3.0, 3.0], [0.0, 3.0]])
+    for model in (Perceptron(), LogisticRegression()):
+        model.w, model.b = np.array([1.0, 1.0]), -3.0
+        np.testing.assert_array_equal(model.predict(X), [0, 1, 0, 1, 1])
+    model = LogisticRegression()
+    model.w, model.b = np.array([1.0, 1.0]), -3.0
+    proba = model.predict_proba(np.array([[1.5, 1.5], [4.0, 4.0]]))
+    assert proba[0] == 0.5  # on the boundary: maximal uncertainty
+    assert proba[1] == pytest.approx(0.993, abs=5e-4)  # w^T x = 5
+
+
+def test_logistic_regression_gradient_agrees_with_central_differences():
+    from mlcourse.gradcheck import numerical_gradient
+
+    X, y = _standardised_pass_fail(40, seed=2)
+    w = np.array([0.3, -0.2])
+
+    def mean_bce(w):
+        model = LogisticRegression()
+        model.w, model.b = w, 0.1
+        return float(binary_cross_entropy(model.predict_proba(X), y))
+
+    model = LogisticRegression()
+    model.w, model.b = w, 0.1
+    analytic = X.T @ (model.predict_proba(X) - y) / len(y)  # dL/dw = X^T (y_hat - y) / N
+    numeric = numerical_gradient(mean_bce, w)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7)

@@ -180,6 +180,23 @@ def test_matmul_shapes_writes_every_shape(no_show):
         plotting.plot_matmul_shapes(2, 0, 4)
 
 
+def test_matrix_equation_draws_every_cell_and_shape(no_show):
+    terms = [("$Z$", (2, 2)), "=", ("$W^T$", (2, 3)), "@", ("$X$", (3, 2)), "+"]
+    ax = plotting.plot_matrix_equation([*terms, ("$b$", (2, 1), (2, 2))])
+    texts = {t.get_text() for t in ax.texts}
+    assert {"(2, 2)", "(2, 3)", "(3, 2)", "(2, 1) → (2, 2)", "=", "@", "+"} <= texts
+    assert {"$Z$", "$W^T$", "$X$", "$b$"} <= texts
+    cells = [p for p in ax.patches if p.get_fill()]
+    assert len(cells) == 4 + 6 + 6 + 4  # the broadcast b is drawn at its full (2, 2)
+    # Coloured by symbol like plot_matmul_shapes: Z purple first, then W orange.
+    assert matplotlib.colors.to_hex(cells[0].get_facecolor()) == "#bcbddc"
+    assert matplotlib.colors.to_hex(cells[4].get_facecolor()) == "#fdae6b"
+    with pytest.raises(ValueError, match=r"terms\[0\]: shape \(2, 3\) cannot be broadcast"):
+        plotting.plot_matrix_equation([("$b$", (2, 3), (2, 2))])
+    with pytest.raises(ValueError, match="at least one operand"):
+        plotting.plot_matrix_equation(["="])
+
+
 def test_network_diagram(no_show):
     W1 = np.array([[-7.0, 7.0], [7.0, -7.0]])
     W2 = np.array([[7.0], [7.0]])

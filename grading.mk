@@ -1,0 +1,49 @@
+# The grading cycle (nbgrader), included from the Makefile. Run from the repository root,
+# which is the nbgrader course root (nbgrader_config.py). See "Grading workflow" in
+# book/instructor_guide.md.
+#
+#   make release                      solutions/ -> exercises/ (student versions, committed)
+#   make validate                     sources pass their tests, student versions fail them
+#   make collect ASSIGNMENT=a1_information FROM=path/to/downloads
+#                                     copy <student>.ipynb (or <student>/...) into submitted/
+#   make autograde [ASSIGNMENT=...]   robust autograde of submitted/ + grading_report.{csv,md}
+#   make feedback [ASSIGNMENT=...]    feedback/<student>/<assignment>/*.html (no hidden tests)
+#   make export                       grades.csv from the gradebook
+#   make grading-test                 the simulated class through real nbgrader (pytest -m grading)
+
+VENV ?= .venv
+GRADING_BIN := $(VENV)/bin
+# nbgrader runs helpers (alembic) by name: they live in the virtual environment.
+NBGRADER := PATH="$(abspath $(GRADING_BIN)):$$PATH" $(GRADING_BIN)/nbgrader
+GRADING := PATH="$(abspath $(GRADING_BIN)):$$PATH" $(GRADING_BIN)/python -m mlcourse.grading
+ASSIGNMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb)))))
+ASSIGNMENT ?=
+STUDENT_TIMEOUT ?= 600
+
+.PHONY: release validate collect autograde feedback export grading-test
+
+release: $(INSTALLED)
+	$(GRADING) release $(ASSIGNMENTS)
+
+validate: $(INSTALLED)
+	$(NBGRADER) validate $(wildcard solutions/*/*.ipynb)
+	$(NBGRADER) validate --invert $(wildcard exercises/*/*.ipynb)
+
+collect: $(INSTALLED)
+	@test -n "$(ASSIGNMENT)" -a -n "$(FROM)" || \
+		{ echo "usage: make collect ASSIGNMENT=a1_information FROM=folder"; exit 2; }
+	$(GRADING) collect $(ASSIGNMENT) $(FROM)
+
+autograde: $(INSTALLED)
+	$(GRADING) autograde --student-timeout $(STUDENT_TIMEOUT) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+feedback: $(INSTALLED)
+	$(if $(ASSIGNMENT),$(NBGRADER) generate_feedback --force $(ASSIGNMENT), \
+		$(foreach a,$(ASSIGNMENTS),$(NBGRADER) generate_feedback --force $(a);))
+
+export: $(INSTALLED)
+	$(NBGRADER) export
+
+grading-test: $(INSTALLED)
+	$(GRADING_BIN)/python -m pytest -m grading tests/test_grading.py

@@ -1,0 +1,388 @@
+"""A simulated class graded by real nbgrader in a throwaway course directory.
+
+Every assignment of solutions/ is released, a class of students is put in submitted/, and
+the whole class is autograded by ``python -m mlcourse.grading autograde`` (nbgrader's API,
+one worker process per assignment) and exported by ``nbgrader export``. The scores are read
+back from the gradebook and must be exactly as expected:
+
+* the solution, submitted as a student: full marks on every autograded cell;
+* the untouched student version: 0 everywhere, and no crash;
+* every case of tests/grading_cases/<assignment>.py ``WRONG``: its listed test cells 0, all
+  others full marks (cases whose listed cells do not overlap share one student, to keep the
+  run short; set MLCOURSE_GRADING_SEPARATE=1 to give each case its own student);
+* on one assignment only: gaming (an always-equal object, a test cell edited to ``pass``,
+  deleted, or turned into markdown: no points gained, tampering reported, and the honest
+  students show no tampering), a correct answer that warns and writes to stderr (full
+  marks), and ``os._exit(0)``, ``sys.exit()``, a kernel crash, an endless loop, a notebook
+  that is not JSON (a clear status in the report, everybody else graded normally).
+
+Also: the committed exercises/ are exactly what ``nbgrader generate_assignment`` produces,
+and ``nbgrader validate`` passes every source notebook and no test of any student version.
+"""
+
+import copy
+import csv
+import os
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = [pytest.mark.grading, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = REPO / "tests" / "grading_cases"
+ASSIGNMENTS = sorted(
+    p.parent.name for p in REPO.glob("solutions/*/*.ipynb") if p.stem == p.parent.name
+)
+# Gaming and crash cases run on one assignment only.
+SPECIAL = "a1_information" if "a1_information" in ASSIGNMENTS else ASSIGNMENTS[0]
+CELL_TIMEOUT = 10  # seconds; the endless loop waits for it
+SEPARATE = os.environ.get("MLCOURSE_GRADING_SEPARATE") == "1"
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("MLCOURSE_STUDENT_ID", None)
+    return env
+
+
+def _run(args, cwd, timeout=900):
+    return subprocess.run(
+        args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if _meta(c).get("grade_id") == grade_id)
+
+
+def _autograded_tests(source_nb):
+    """grade_id -> points of the autograded test cells."""
+    return {
+        _meta(c)["grade_id"]: float(_meta(c)["points"])
+        for c in source_nb.cells
+        if _meta(c).get("grade") and not _meta(c).get("solution")
+    }
+
+
+def _wrong_cases(assignment):
+    path = CASES / f"{assignment}.py"
+    return runpy.run_path(str(path))["WRONG"] if path.exists() else {}
+
+
+def _pack(wrong):
+    """Groups of WRONG cases whose listed test cells do not overlap."""
+    groups = []
+    for cell_id, (source, tests) in wrong.items():
+        for group in groups:
+            if not SEPARATE and not set(tests) & group["tests"]:
+                break
+        else:
+            group = {"cells": {}, "tests": set(), "cases": []}
+            groups.append(group)
+        group["cells"][cell_id] = source
+        group["tests"] |= set(tests)
+        group["cases"].append(cell_id)
+    return groups
+
+
+class Class:
+    """The simulated class: submissions, expected scores, results."""
+
+    def __init__(self, root):
+        self.root = root
+        self.expected = {}  # (assignment, student) -> {test cell: expected score}
+        self.sources = {}
+        self.released = {}
+
+    def submit(self, assignment, student, nb, expected=None):
+        folder = self.root / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{assignment}.ipynb"
+        if isinstance(nb, str):
+            path.write_text(nb, encoding="utf-8")
+        else:
+            nbformat.write(nb, str(path))
+        if expected is not None:
+            self.expected[assignment, student] = expected
+
+    def honest(self, assignment):
+        """The released notebook with every answer cell filled in from the solution."""
+        nb = copy.deepcopy(self.released[assignment])
+        for cell in nb.cells:
+            if _meta(cell).get("solution"):
+                cell.source = _cell(self.sources[assignment], _meta(cell)["grade_id"]).source
+        return nb
+
+
+def _build_class(root):
+    klass = Class(root)
+    for assignment in ASSIGNMENTS:
+        klass.sources[assignment] = nbformat.read(
+            str(root / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4
+        )
+        klass.released[assignment] = nbformat.read(
+            str(root / "exercises" / assignment / f"{assignment}.ipynb"), as_version=4
+        )
+        tests = _autograded_tests(klass.sources[assignment])
+        full = dict(tests)
+        klass.submit(assignment, "solution", klass.honest(assignment), full)
+        klass.submit(
+            assignment, "untouched", klass.released[assignment], dict.fromkeys(tests, 0.0)
+        )
+        for i, group in enumerate(_pack(_wrong_cases(assignment)), start=1):
+            nb = klass.honest(assignment)
+            for cell_id, source in group["cells"].items():
+                _cell(nb, cell_id).source = source
+            expected = {t: (0.0 if t in group["tests"] else p) for t, p in tests.items()}
+            klass.submit(assignment, f"wrong{i}", nb, expected)
+    _special_cases(klass)
+    return klass
+
+
+def _special_cases(klass):
+    a = SPECIAL
+    tests = _autograded_tests(klass.sources[a])
+    wrong = _wrong_cases(a)
+    # The target: the first solution cell with a WRONG case (else the first solution cell).
+    if wrong:
+        target, (_, target_tests) = next(iter(wrong.items()))
+    else:  # pragma: no cover - only before the cases file exists
+        target = next(
+            _meta(c)["grade_id"] for c in klass.released[a].cells if _meta(c).get("solution")
+        )
+        target_tests = list(tests)
+    func = re.search(r"^def (\w+)\(", _cell(klass.sources[a], target).source, re.M)
+    unanswered = {t: (0.0 if t in target_tests else p) for t, p in tests.items()}
+
+    def stub():
+        """An honest student who did everything except the target cell."""
+        nb = klass.honest(a)
+        _cell(nb, target).source = _cell(klass.released[a], target).source
+        return nb
+
+    if func:
+        nb = klass.honest(a)
+        _cell(nb, target).source = (
+            "class AlwaysEqual:\n"
+            "    def __eq__(self, other):\n        return True\n\n"
+            "    def __ne__(self, other):\n        return False\n\n"
+            "    def __float__(self):\n        return 0.0\n\n"
+            "    __hash__ = object.__hash__\n\n\n"
+            f"def {func.group(1)}(*args, **kwargs):\n    return AlwaysEqual()\n"
+        )
+        klass.submit(a, "always-equal", nb, unanswered)
+    nb = stub()
+    _cell(nb, target_tests[0]).source = "pass"
+    klass.submit(a, "test-pass", nb, unanswered)
+    nb = stub()
+    nb.cells = [c for c in nb.cells if _meta(c).get("grade_id") != target_tests[-1]]
+    klass.submit(a, "test-deleted", nb, unanswered)
+    nb = stub()
+    cell = _cell(nb, target_tests[0])
+    cell.cell_type = "markdown"
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+    klass.submit(a, "test-retyped", nb, unanswered)
+    if func:
+        name = func.group(1)
+        nb = klass.honest(a)
+        _cell(nb, target).source += (
+            f"\n\n_honest_{name} = {name}\n\n\n"
+            f"def {name}(*args, **kwargs):\n"
+            "    import sys\n    import warnings\n\n"
+            '    warnings.warn("a harmless warning", UserWarning, stacklevel=2)\n'
+            '    print("a harmless note on stderr", file=sys.stderr)\n'
+            f"    return _honest_{name}(*args, **kwargs)\n"
+        )
+        klass.submit(a, "warns", nb, dict(tests))
+    endings = {
+        "os-exit": "import os\nos._exit(0)",
+        "sys-exit": "import sys\nsys.exit()",
+        "crash": "import os\nimport signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "loop": "while True:\n    pass",
+    }
+    for student, code in endings.items():
+        nb = klass.honest(a)
+        _cell(nb, target).source += "\n\n" + code + "\n"
+        expected = dict(tests) if student in ("sys-exit", "loop") else None
+        klass.submit(a, student, nb, expected)
+    klass.submit(a, "not-json", '{"cells": [{"cell_type": "code", "source": ')
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    config = (REPO / "nbgrader_config.py").read_text(encoding="utf-8")
+    config += "\n# Test run: a short cell timeout (the endless loop waits for it).\n"
+    config += f"c.Execute.timeout = {CELL_TIMEOUT}\n"
+    (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    py = sys.executable
+    done = _run([py, "-m", "mlcourse.grading", "release", "--root", str(root), *ASSIGNMENTS], root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    klass = _build_class(root)
+    done = _run(
+        [
+            py,
+            "-m",
+            "mlcourse.grading",
+            "autograde",
+            "--root",
+            str(root),
+            "--student-timeout",
+            "300",
+        ],
+        root,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    klass.autograde_output = done.stdout
+    with (root / "grading_report.csv").open(encoding="utf-8") as f:
+        klass.report = {(r["assignment"], r["student"]): r for r in csv.DictReader(f)}
+    done = _run([str(Path(py).parent / "nbgrader"), "export"], root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with (root / "grades.csv").open(encoding="utf-8") as f:
+        klass.export = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
+    return klass
+
+
+def _cell_scores(root, assignment, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(assignment, assignment, student)
+        return {g.name: float(g.score) for g in nb.grades}
+
+
+# --------------------------------------------------------------------------- the release
+def test_committed_exercises_are_generated(course):
+    committed = sorted(p.relative_to(REPO) for p in REPO.glob("exercises/*/*") if p.is_file())
+    wanted = sorted(p.relative_to(course.root) for p in course.root.glob("exercises/*/*"))
+    assert committed == wanted, "exercises/ is out of date: run `make release`"
+    for rel in wanted:
+        ours = nbformat.read(str(course.root / rel), as_version=4)
+        theirs = nbformat.read(str(REPO / rel), as_version=4)
+        assert ours == theirs, f"{rel} differs from the generated version: run `make release`"
+        text = (REPO / rel).read_text(encoding="utf-8")
+        for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Rubric"):
+            assert secret not in text, f"{rel} contains {secret!r}"
+
+
+# --------------------------------------------------------------------------- scores
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_student_scores_exactly_as_expected(course, assignment):
+    students = [s for (a, s) in course.expected if a == assignment]
+    assert {"solution", "untouched"} <= set(students)
+    problems = []
+    for student in students:
+        expected = course.expected[assignment, student]
+        got = _cell_scores(course.root, assignment, student)
+        wrong = {t: (got.get(t), e) for t, e in expected.items() if got.get(t) != e}
+        if wrong:
+            problems.append(f"{student}: cell: (score, expected) {wrong}")
+        row = course.export[assignment, student]
+        assert float(row["score"]) == pytest.approx(sum(expected.values())), student
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_wrong_cases_each_fail_some_test(assignment):
+    wrong = _wrong_cases(assignment)
+    if not wrong:
+        pytest.skip(f"no tests/grading_cases/{assignment}.py yet")
+    source = nbformat.read(
+        str(REPO / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4
+    )
+    tests = _autograded_tests(source)
+    solution_cells = {_meta(c)["grade_id"] for c in source.cells if _meta(c).get("solution")}
+    covered = set()
+    for cell_id, (_, listed) in wrong.items():
+        assert cell_id in solution_cells, f"{cell_id} is not a solution cell"
+        assert listed and set(listed) <= set(tests), f"{cell_id}: unknown test cells {listed}"
+        covered.add(cell_id)
+    code_solutions = {
+        _meta(c)["grade_id"]
+        for c in source.cells
+        if _meta(c).get("solution") and not _meta(c).get("grade") and c.cell_type == "code"
+    }
+    assert code_solutions <= covered, f"no WRONG case for {sorted(code_solutions - covered)}"
+
+
+def test_honest_students_show_no_tampering(course):
+    for (assignment, student), row in course.report.items():
+        if student in ("solution", "untouched", "warns") or student.startswith("wrong"):
+            assert row["status"] == "graded", (assignment, student, row)
+            assert row["tampering"] == "", (assignment, student, row)
+            log = course.root / "grading_report.logs" / assignment / f"{student}.log"
+            text = log.read_text(encoding="utf-8")
+            assert "TAMPERING" not in text and "has changed" not in text, (student, text)
+
+
+@pytest.mark.parametrize(
+    ("student", "what"),
+    [
+        ("always-equal", "comparison method"),
+        ("test-pass", "edited locked cell"),
+        ("test-deleted", "deleted cell"),
+        ("test-retyped", "changed cell type"),
+    ],
+)
+def test_gaming_is_reported(course, student, what):
+    row = course.report[SPECIAL, student]
+    assert row["status"] == "tampered", row
+    assert what in row["tampering"], row
+    expected = course.expected[SPECIAL, student]
+    assert float(row["score"]) == pytest.approx(sum(expected.values()))
+    if student != "always-equal":
+        log = course.root / "grading_report.logs" / SPECIAL / f"{student}.log"
+        assert "TAMPERING" in log.read_text(encoding="utf-8") or student == "test-deleted"
+
+
+@pytest.mark.parametrize(
+    ("student", "status", "detail"),
+    [
+        ("os-exit", "kernel died", "os._exit"),
+        ("crash", "kernel died", "kernel died"),
+        ("sys-exit", "graded", "sys.exit()"),
+        ("loop", "timeout", "timed out"),
+        ("not-json", "invalid notebook", "not valid JSON"),
+    ],
+)
+def test_crashes_get_a_clear_status(course, student, status, detail):
+    row = course.report[SPECIAL, student]
+    assert row["status"] == status, row
+    assert detail in row["details"], row
+    assert row["notebook"] == SPECIAL
+
+
+def test_nothing_is_lost_in_the_gradebook(course):
+    """Every student graded before and after the broken ones is in the export."""
+    for key, expected in course.expected.items():
+        assert key in course.export, key
+        assert float(course.export[key]["score"]) == pytest.approx(sum(expected.values()))
+    statuses = {row["status"] for row in course.report.values()}
+    assert {"graded", "tampered", "timeout", "kernel died", "invalid notebook"} <= statuses
+
+
+# --------------------------------------------------------------------------- validate
+def test_validate_sources_pass_and_student_versions_fail(course):
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    sources = [f"solutions/{a}/{a}.ipynb" for a in ASSIGNMENTS]
+    released = [f"exercises/{a}/{a}.ipynb" for a in ASSIGNMENTS]
+    done = _run([nbgrader, "validate", *sources], course.root)
+    out = done.stdout + done.stderr
+    assert out.count("Success! Your notebook passes all the tests.") == len(sources), out
+    done = _run([nbgrader, "validate", "--invert", *released], course.root)
+    out = done.stdout + done.stderr
+    assert out.count("Success! The notebook does not pass any tests.") == len(released), out
