@@ -10,21 +10,8 @@ Importing the package loads NumPy only. PyTorch, scikit-learn and matplotlib are
 inside the functions that need them.
 """
 
-from . import (
-    activations,
-    checks,
-    datasets,
-    gradcheck,
-    info,
-    layers,
-    likelihood,
-    losses,
-    mlp,
-    optim,
-    perceptron,
-    plotting,
-    shapes,
-)
+from types import ModuleType
+
 from .activations import *  # noqa: F403
 from .checks import *  # noqa: F403
 from .datasets import *  # noqa: F403
@@ -39,20 +26,13 @@ from .perceptron import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .shapes import *  # noqa: F403
 
-_MODULES = (
-    activations,
-    checks,
-    datasets,
-    gradcheck,
-    info,
-    layers,
-    likelihood,
-    losses,
-    mlp,
-    optim,
-    perceptron,
-    plotting,
-    shapes,
+# The public submodules: each import above also binds its module in this namespace.
+_MODULES = tuple(
+    module
+    for name, module in sorted(globals().items())
+    if isinstance(module, ModuleType)
+    and module.__name__ == f"{__name__}.{name}"
+    and not name.startswith("_")
 )
 __all__ = sorted(
     {name for module in _MODULES for name in module.__all__}
