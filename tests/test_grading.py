@@ -28,12 +28,11 @@ import runpy
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-
-pytestmark = [pytest.mark.grading, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "grading_cases"
@@ -222,8 +221,18 @@ def _special_cases(klass):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
+def course():
+    # Not tmp_path: pytest prunes old base temp folders, and other test runs on the same
+    # machine could remove this one while nbgrader works in it.
+    root = Path(tempfile.mkdtemp(prefix="mlcourse-grading-"))
+    try:
+        yield _grade_class(root)
+    finally:
+        if os.environ.get("MLCOURSE_GRADING_KEEP") != "1":
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _grade_class(root):
     shutil.copytree(REPO / "solutions", root / "solutions")
     config = (REPO / "nbgrader_config.py").read_text(encoding="utf-8")
     config += "\n# Test run: a short cell timeout (the endless loop waits for it).\n"
@@ -266,6 +275,8 @@ def _cell_scores(root, assignment, student):
 
 
 # --------------------------------------------------------------------------- the release
+@pytest.mark.grading
+@pytest.mark.slow
 def test_committed_exercises_are_generated(course):
     committed = sorted(p.relative_to(REPO) for p in REPO.glob("exercises/*/*") if p.is_file())
     wanted = sorted(p.relative_to(course.root) for p in course.root.glob("exercises/*/*"))
@@ -280,6 +291,8 @@ def test_committed_exercises_are_generated(course):
 
 
 # --------------------------------------------------------------------------- scores
+@pytest.mark.grading
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_student_scores_exactly_as_expected(course, assignment):
     students = [s for (a, s) in course.expected if a == assignment]
@@ -319,6 +332,8 @@ def test_wrong_cases_each_fail_some_test(assignment):
     assert code_solutions <= covered, f"no WRONG case for {sorted(code_solutions - covered)}"
 
 
+@pytest.mark.grading
+@pytest.mark.slow
 def test_honest_students_show_no_tampering(course):
     for (assignment, student), row in course.report.items():
         if student in ("solution", "untouched", "warns") or student.startswith("wrong"):
@@ -329,6 +344,8 @@ def test_honest_students_show_no_tampering(course):
             assert "TAMPERING" not in text and "has changed" not in text, (student, text)
 
 
+@pytest.mark.grading
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("student", "what"),
     [
@@ -349,6 +366,8 @@ def test_gaming_is_reported(course, student, what):
         assert "TAMPERING" in log.read_text(encoding="utf-8") or student == "test-deleted"
 
 
+@pytest.mark.grading
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("student", "status", "detail"),
     [
@@ -366,6 +385,8 @@ def test_crashes_get_a_clear_status(course, student, status, detail):
     assert row["notebook"] == SPECIAL
 
 
+@pytest.mark.grading
+@pytest.mark.slow
 def test_nothing_is_lost_in_the_gradebook(course):
     """Every student graded before and after the broken ones is in the export."""
     for key, expected in course.expected.items():
@@ -376,6 +397,8 @@ def test_nothing_is_lost_in_the_gradebook(course):
 
 
 # --------------------------------------------------------------------------- validate
+@pytest.mark.grading
+@pytest.mark.slow
 def test_validate_sources_pass_and_student_versions_fail(course):
     nbgrader = str(Path(sys.executable).parent / "nbgrader")
     sources = [f"solutions/{a}/{a}.ipynb" for a in ASSIGNMENTS]
@@ -386,3 +409,133 @@ def test_validate_sources_pass_and_student_versions_fail(course):
     done = _run([nbgrader, "validate", "--invert", *released], course.root)
     out = done.stdout + done.stderr
     assert out.count("Success! The notebook does not pass any tests.") == len(released), out
+
+
+# --------------------------------------------------------------------------- fast unit tests
+def _tiny_released():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import numpy as np"),
+        nbformat.v4.new_code_cell(
+            "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+        ),
+        nbformat.v4.new_code_cell("assert f(1) == 2"),
+    ]
+    metas = [
+        {"grade": False, "solution": False, "locked": True, "grade_id": "setup"},
+        {"grade": False, "solution": True, "locked": False, "grade_id": "f"},
+        {"grade": True, "solution": False, "locked": True, "grade_id": "test_f", "points": 1},
+    ]
+    for cell, meta in zip(nb.cells, metas, strict=True):
+        cell.metadata["nbgrader"] = {**meta, "schema_version": 3}
+    return nb
+
+
+def test_check_submission_honest_and_tampered():
+    from mlcourse.grading import check_submission
+
+    released = _tiny_released()
+    honest = copy.deepcopy(released)
+    honest.cells[1].source = "def f(x):\n    return 2 * x"
+    assert check_submission(honest, released) == ([], [])
+
+    edited = copy.deepcopy(honest)
+    edited.cells[2].source = "pass"
+    assert check_submission(edited, released)[0] == ["edited locked cell test_f"]
+
+    deleted = copy.deepcopy(honest)
+    del deleted.cells[2]
+    assert check_submission(deleted, released)[0] == ["deleted cell test_f"]
+
+    retyped = copy.deepcopy(honest)
+    retyped.cells[2] = nbformat.v4.new_markdown_cell("assert f(1) == 2")
+    retyped.cells[2].metadata = copy.deepcopy(released.cells[2].metadata)
+    assert check_submission(retyped, released)[0] == [
+        "changed cell type of test_f (code -> markdown)"
+    ]
+
+    points = copy.deepcopy(honest)
+    points.cells[2].metadata["nbgrader"]["points"] = 100
+    assert check_submission(points, released)[0] == [
+        "changed nbgrader metadata of test_f (points)"
+    ]
+
+    gaming = copy.deepcopy(released)
+    gaming.cells[1].source = (
+        "class A:\n    def __eq__(self, o):\n        return True\n\n"
+        "def f(x):\n    return A()\nimport os\nos._exit(0)"
+    )
+    tampering, notes = check_submission(gaming, released)
+    assert tampering == ["f defines a comparison method (always-equal object?)"]
+    assert notes == ["calls os._exit"]
+
+
+def test_read_notebook_reports_invalid_files(tmp_path):
+    from mlcourse.grading import _read_notebook
+
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": [', encoding="utf-8")
+    nb, why = _read_notebook(bad)
+    assert nb is None and why.startswith("not valid JSON (line 1")
+    bad.write_text('{"cells": 3}', encoding="utf-8")
+    nb, why = _read_notebook(bad)
+    assert nb is None and why.startswith("not a valid Jupyter notebook")
+    good = tmp_path / "good.ipynb"
+    nbformat.write(_tiny_released(), str(good))
+    nb, why = _read_notebook(good)
+    assert why is None and len(nb.cells) == 3
+
+
+def test_failure_classification():
+    from mlcourse.grading import _classify_failure
+
+    assert _classify_failure("RuntimeError: Kernel died while waiting")[0] == "kernel died"
+    assert _classify_failure("Timeout waiting for execute reply (30s).")[0] == "timeout"
+    assert _classify_failure("x\nValueError: boom\n") == ("error", "ValueError: boom")
+
+
+def test_collect_copies_submissions(tmp_path):
+    from mlcourse.grading import collect
+
+    (tmp_path / "exercises" / "a9").mkdir(parents=True)
+    nbformat.write(_tiny_released(), str(tmp_path / "exercises" / "a9" / "a9.ipynb"))
+    downloads = tmp_path / "downloads"
+    (downloads / "carol").mkdir(parents=True)
+    nbformat.write(_tiny_released(), str(downloads / "alice_attempt2.ipynb"))
+    nbformat.write(_tiny_released(), str(downloads / "carol" / "whatever.ipynb"))
+    assert collect(tmp_path, "a9", downloads) == ["alice", "carol"]
+    assert (tmp_path / "submitted" / "alice" / "a9" / "a9.ipynb").exists()
+    assert (tmp_path / "submitted" / "carol" / "a9" / "a9.ipynb").exists()
+
+
+def test_fair_grade_outputs_and_feedback():
+    from mlcourse._nbgrader import FairGradeOutputs, HideHiddenTests, released_source
+
+    nb = _tiny_released()
+    test = nb.cells[2]
+    test.source = "visible()\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS"
+    test.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: careful\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=3),
+    ]
+    nb, _ = FairGradeOutputs().preprocess(nb, {})
+    assert [o.output_type for o in test.outputs] == ["stream", "display_data"]
+    assert test.outputs[0].name == "stdout"
+    test.outputs.append(
+        nbformat.v4.new_output(
+            "error", ename="AssertionError", evalue="y: off by 1", traceback=["secret()", "..."]
+        )
+    )
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    assert "secret" not in test.source and "visible()" in test.source
+    assert test.outputs[-1].traceback == ["AssertionError: y: off by 1"]
+    assert released_source("a\n### BEGIN HIDDEN TESTS\nb\n### END HIDDEN TESTS") == "a"
+
+
+def test_import_mlcourse_does_not_import_nbgrader():
+    code = (
+        "import sys, mlcourse, mlcourse.checks, mlcourse.grading\n"
+        "assert 'nbgrader' not in sys.modules, 'nbgrader imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
