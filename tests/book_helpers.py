@@ -201,6 +201,8 @@ def broken_local_links(html_dir: Path = HTML_DIR) -> list[str]:
     """Every local href/src (and #fragment into a built page) that does not resolve."""
     problems = []
     for page in sorted(html_dir.rglob("*.html")):
+        if "_static" in page.relative_to(html_dir).parts:
+            continue  # theme templates copied verbatim, not pages
         parser = parse_page(page)
         for tag, url in parser.links:
             url = url.strip()
@@ -269,18 +271,40 @@ def notebook_sources(path: Path) -> list[str]:
     return ["".join(cell.get("source", [])) for cell in nb.get("cells", [])]
 
 
+def public_text(path: Path) -> str:
+    """The text of a public file; for a notebook, its cell sources (not the JSON)."""
+    if path.suffix == ".ipynb":
+        return "\n".join(notebook_sources(path))
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def unprotected_text(source: str) -> str:
+    """The lines of a cell outside every protected block (what students see anyway)."""
+    hidden = protected_lines(source)
+    kept, skip = [], list(hidden)
+    for line in source.splitlines():
+        if skip and line == skip[0]:
+            skip.pop(0)
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def secret_lines(solution_notebooks, public_texts=()) -> set[str]:
     """Distinctive protected lines of the solution notebooks, minus lines that are public.
 
     ``public_texts`` are texts that may legitimately appear in the book (lesson sources,
-    the mlcourse package): a solution line identical to one of their lines is not a leak.
+    the mlcourse package, the released student notebooks); the unprotected parts of the
+    solution notebooks are public too. A solution line identical to a public line is not a
+    leak.
     """
+    sources = {path: notebook_sources(path) for path in solution_notebooks}
     public = set()
-    for text in public_texts:
+    for text in [*public_texts, *(unprotected_text(s) for v in sources.values() for s in v)]:
         public.update(normalise(line) for line in text.splitlines())
     secrets = set()
-    for path in solution_notebooks:
-        for source in notebook_sources(path):
+    for cells in sources.values():
+        for source in cells:
             for line in protected_lines(source):
                 if distinctive(line) and normalise(line) not in public:
                     secrets.add(normalise(line))

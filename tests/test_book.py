@@ -31,6 +31,7 @@ from book_helpers import (
     page_text,
     parse_page,
     protected_lines,
+    public_text,
     run_build,
     secret_lines,
 )
@@ -179,7 +180,8 @@ def test_only_the_references_page_has_a_bibliography():
     for path in [*LESSON_DIR.glob("*.ipynb"), *(ROOT / "book").rglob("*.md")]:
         if path == ROOT / "book" / "references.md":
             continue
-        if re.search(r"\{bibliography\}|\.\. bibliography::", path.read_text(encoding="utf-8")):
+        directive = r'(?:^|")\s*(?:`{3,}|:{3,})\{bibliography\}|^\.\. bibliography::'
+        if re.search(directive, path.read_text(encoding="utf-8"), re.MULTILINE):
             offenders.append(path.relative_to(ROOT).as_posix())
     assert not offenders, f"only book/references.md may hold {{bibliography}}: {offenders}"
 
@@ -266,6 +268,10 @@ def test_leak_finder_sees_code_split_into_html_spans(tmp_path):
         "page.html: weights_after_training = solve_the_exercise(X, y)"
     ]
     assert secret_lines([solution], ["weights_after_training = solve_the_exercise(X, y)"]) == set()
+    nb["cells"].append({"cell_type": "code", "source": ["with checks.warnings_as_feedback():\n"]})
+    nb["cells"][0]["source"].insert(1, "with checks.warnings_as_feedback():\n")
+    solution.write_text(json.dumps(nb))
+    assert secret_lines([solution]) == {"weights_after_training = solve_the_exercise(X, y)"}
 
 
 def test_book_cache_key_follows_package_source(tmp_path):
@@ -442,10 +448,12 @@ def test_no_solution_or_hidden_test_in_the_site(built):
     )
     if not solutions:
         pytest.skip("no solution notebooks yet")
-    public = [
-        p.read_text(encoding="utf-8")
-        for p in [*LESSON_DIR.glob("*.ipynb"), *(ROOT / "mlcourse").rglob("*.py")]
+    public_files = [
+        *LESSON_DIR.glob("*.ipynb"),
+        *(ROOT / "mlcourse").rglob("*.py"),
+        *(ROOT / "exercises").rglob("*.ipynb"),
     ]
+    public = [public_text(p) for p in public_files if ".ipynb_checkpoints" not in p.parts]
     secrets = secret_lines(solutions, public)
     assert secrets, "found solution notebooks but no BEGIN SOLUTION / HIDDEN TESTS blocks"
     leaks = find_leaks(secrets)

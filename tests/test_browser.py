@@ -58,13 +58,15 @@ async () => {
 
 _WAIT_FOR_MATHJAX_JS = """
 async () => {
+  const scripts = Array.from(document.scripts).map((s) => s.getAttribute('src') || '');
+  if (!scripts.some((src) => src.includes('mathjax'))) { return 'absent'; }
   for (let i = 0; i < 200 && !(window.MathJax && window.MathJax.startup
         && window.MathJax.startup.promise); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  if (!(window.MathJax && window.MathJax.startup)) { return false; }
+  if (!(window.MathJax && window.MathJax.startup)) { return 'failed'; }
   await window.MathJax.startup.promise;
-  return true;
+  return 'typeset';
 }
 """
 
@@ -149,7 +151,10 @@ def _visit(browser, base_url: str, docname: str):
 def _check_page(browser, base_url: str, docname: str, *, needs_math: bool, needs_figure: bool):
     context, page, report = _visit(browser, base_url, docname)
     try:
-        assert page.evaluate(_WAIT_FOR_MATHJAX_JS), f"{docname}: MathJax did not start"
+        mathjax = page.evaluate(_WAIT_FOR_MATHJAX_JS)
+        assert mathjax != "failed", f"{docname}: MathJax is included but did not start"
+        if needs_math:
+            assert mathjax == "typeset", f"{docname}: MathJax is not loaded on the page"
         images = page.evaluate(_WAIT_FOR_IMAGES_JS)
         page.wait_for_load_state("networkidle")
         math_count = page.locator("mjx-container").count()
