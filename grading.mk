@@ -38,9 +38,10 @@ autograde: $(INSTALLED)
 	$(GRADING) autograde --student-timeout $(STUDENT_TIMEOUT) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
+# Feedback for the assignments that have autograded submissions.
 feedback: $(INSTALLED)
-	$(if $(ASSIGNMENT),$(NBGRADER) generate_feedback --force $(ASSIGNMENT), \
-		$(foreach a,$(ASSIGNMENTS),$(NBGRADER) generate_feedback --force $(a);))
+	@set -e; for a in $(or $(ASSIGNMENT),$(sort $(notdir $(wildcard autograded/*/*)))); do \
+		echo "feedback for $$a"; $(NBGRADER) generate_feedback --force $$a; done
 
 export: $(INSTALLED)
 	$(NBGRADER) export

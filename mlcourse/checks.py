@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dis
+import functools
 import hashlib
 import inspect
 import os
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "FORBIDDEN",
     "as_array",
     "as_float",
     "assert_close",
@@ -402,6 +404,16 @@ def _scratch_violations(
         return
     if inspect.ismethod(func):
         func = func.__func__
+    if isinstance(func, functools.partial):
+        yield from _scratch_violations(func.func, forbidden, home, seen)
+        for value in (*func.args, *func.keywords.values()):
+            if callable(value):
+                yield from _scratch_violations(value, forbidden, home, seen)
+        return
+    if not isinstance(func, types.FunctionType) and _module_of(func) == home:
+        # an instance of a class defined in the notebook, called like a function
+        yield from _scratch_violations(type(func), forbidden, home, seen)
+        return
     if not isinstance(func, types.FunctionType):
         hit = _matches(_module_of(func), forbidden)
         if hit:

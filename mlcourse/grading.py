@@ -124,12 +124,31 @@ def release(root: Path | str = ".", assignments: list[str] | None = None) -> Non
     """``nbgrader generate_assignment`` for each assignment of ``solutions/`` (one process)."""
     root = Path(root).resolve()
     names = assignments or _assignments(root, "solutions")
-    api = _api(root)
-    for name in names:
-        result = api.generate_assignment(name, force=True, create=True)
-        if not result["success"]:
-            raise RuntimeError(f"generate_assignment {name} failed:\n{result.get('error', '')}")
-        print(f"released {name}")
+    cwd = Path.cwd()
+    try:
+        api = _api(root)
+        for name in names:
+            result = api.generate_assignment(name, force=True, create=True)
+            if not result["success"]:
+                error = result.get("error", "") + result.get("log", "")
+                raise RuntimeError(f"generate_assignment {name} failed:\n{error}")
+            print(f"released {name}")
+    finally:
+        os.chdir(cwd)
+
+
+def _in_gradebook(root: Path, assignment: str) -> bool:
+    """Whether the gradebook knows the assignment (its source cells are needed to grade)."""
+    db = root / "gradebook.db"
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(db) as conn:
+            query = "SELECT 1 FROM assignment a JOIN notebook n ON n.assignment_id = a.id "
+            query += "WHERE a.name = ?"
+            return conn.execute(query, (assignment,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def collect(root: Path | str, assignment: str, source: Path | str) -> list[str]:
@@ -309,6 +328,10 @@ def _classify_failure(text: str) -> tuple[str, str]:
         return "kernel died", "the kernel died while running the notebook (os._exit, crash, kill)"
     if "UnresponsiveKernel" in text or "Timeout waiting for" in text or "CellTimeout" in text:
         return "timeout", "the kernel did not answer in time"
+    generic = ("There was an error", "Traceback", "Please see", "error processing")
+    for line in text.splitlines():
+        if line.startswith("[ERROR]") and not any(g in line for g in generic):
+            return "error", line.removeprefix("[ERROR]").strip()[:200]
     last = [line for line in text.strip().splitlines() if line.strip()]
     return "error", (last[-1][:200] if last else "nbgrader failed")
 
@@ -343,7 +366,7 @@ def _run_workers(
 ) -> dict[str, dict]:
     """Run the worker until every student has a result; a hung student is killed."""
     results: dict[str, dict] = {}
-    events = root / f".grading-{assignment}.jsonl"
+    events = root / f"grading_report.events-{assignment}.jsonl"
     pending = list(students)
     while pending:
         events.unlink(missing_ok=True)
@@ -458,6 +481,7 @@ def grade_class(
     rows: list[Row] = []
     names = assignments or sorted({p.name for p in (root / "submitted").glob("*/*") if p.is_dir()})
     db = root / "gradebook.db"
+    backup = root / "grading_report.gradebook-backup.db"
     for assignment in names:
         released = sorted((root / "exercises" / assignment).glob("*.ipynb"))
         if not released:
@@ -489,17 +513,34 @@ def grade_class(
             if ok:
                 to_grade.append(student)
             rows.extend(student_rows)
+        if to_grade and not _in_gradebook(root, assignment):
+            # A fresh clone has no gradebook: record the assignment (this regenerates
+            # exercises/<assignment>/, identical to the committed version).
+            log(f"  {assignment} is not in the gradebook yet: running generate_assignment")
+            release(root, [assignment])
         if to_grade:
             if db.exists():
-                shutil.copyfile(db, db.with_suffix(".db.bak"))
+                shutil.copyfile(db, backup)
             results = _run_workers(root, assignment, to_grade, student_timeout, log)
+            # A kernel can also die for reasons that are not the student's (a busy machine):
+            # grade failures once more before reporting them.
+            failed = [s for s in to_grade if not results[s]["success"]]
+            failed = [s for s in failed if results[s]["event"] != "killed"]
+            if failed:
+                log(f"  grading again: {', '.join(failed)}")
+                again = _run_workers(root, assignment, failed, student_timeout, log)
+                for student in failed:
+                    if again[student]["success"]:
+                        results[student] = again[student]
+                    else:
+                        results[student]["error"] += "\n(failed twice)"
             logs = Path(f"{report or root / 'grading_report'}.logs") / assignment
             logs.mkdir(parents=True, exist_ok=True)
             for student, result in results.items():
                 text = result.get("log", "") + "\n" + result.get("error", "")
                 (logs / f"{student}.log").write_text(text, encoding="utf-8")
             if db.exists() and not _gradebook_ok(db):
-                shutil.copyfile(db.with_suffix(".db.bak"), db)
+                shutil.copyfile(backup, db)
                 log("the gradebook was damaged and has been restored from the backup")
             for student in to_grade:
                 result = results[student]

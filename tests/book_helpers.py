@@ -94,10 +94,21 @@ def run_build(root: Path = ROOT, timeout: float = 1800) -> BuildResult:
 
 @functools.cache
 def build_book() -> BuildResult:
-    """Build the real book once per process; the log is kept in ``_build/book-build.log``."""
-    result = run_build(ROOT)
+    """Build the real book once per process; the log is kept in ``_build/book-build.log``.
+
+    A file lock serialises concurrent builds (pytest-xdist workers, a parallel
+    ``make book``): the second one waits, then finds everything cached.
+    """
+    import fcntl
+
     BUILD_DIR.mkdir(exist_ok=True)
-    BUILD_LOG.write_text(result.log, encoding="utf-8")
+    with open(BUILD_DIR / ".book-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            result = run_build(ROOT)
+            BUILD_LOG.write_text(result.log, encoding="utf-8")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return result
 
 
@@ -295,13 +306,12 @@ def secret_lines(solution_notebooks, public_texts=()) -> set[str]:
 
     ``public_texts`` are texts that may legitimately appear in the book (lesson sources,
     the mlcourse package, the released student notebooks); the unprotected parts of the
-    solution notebooks are public too. A solution line identical to a public line is not a
+    solution notebooks are public too. A solution line found inside public text is not a
     leak.
     """
     sources = {path: notebook_sources(path) for path in solution_notebooks}
-    public = set()
-    for text in [*public_texts, *(unprotected_text(s) for v in sources.values() for s in v)]:
-        public.update(normalise(line) for line in text.splitlines())
+    texts = [*public_texts, *(unprotected_text(s) for v in sources.values() for s in v)]
+    public = "\n".join(normalise(line) for text in texts for line in text.splitlines())
     secrets = set()
     for cells in sources.values():
         for source in cells:
