@@ -45,5 +45,5 @@ bench: $(INSTALLED)
 clean:
 	rm -rf $(VENV) _build .pytest_cache .hypothesis .ruff_cache
 
--include book.mk
--include grading.mk
+include book.mk
+include grading.mk

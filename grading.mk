@@ -25,9 +25,15 @@ STUDENT_TIMEOUT ?= 600
 release: $(INSTALLED)
 	$(GRADING) release $(ASSIGNMENTS)
 
+SOURCES := $(wildcard solutions/*/*.ipynb)
+RELEASED := $(wildcard exercises/*/*.ipynb)
+
+# Fails unless every source notebook passes all its tests and no student version passes any.
 validate: $(INSTALLED)
-	$(NBGRADER) validate $(wildcard solutions/*/*.ipynb)
-	$(NBGRADER) validate --invert $(wildcard exercises/*/*.ipynb)
+	@out=$$($(NBGRADER) validate $(SOURCES) 2>&1); echo "$$out" | grep -v "INFO\|WARNING"; \
+	test $$(echo "$$out" | grep -c "Success! Your notebook passes") -eq $(words $(SOURCES))
+	@out=$$($(NBGRADER) validate --invert $(RELEASED) 2>&1); echo "$$out" | grep -v "INFO\|WARNING"; \
+	test $$(echo "$$out" | grep -c "Success! The notebook does not pass") -eq $(words $(RELEASED))
 
 collect: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" -a -n "$(FROM)" || \

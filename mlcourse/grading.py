@@ -50,9 +50,13 @@ STATUSES = (
 )
 
 # Code in a student's cell that games the tests: reported as tampering (the tests resist it).
+_COMPARE = r"__(eq|ne|lt|le|gt|ge|bool)__"
+_HELPERS = r"(checks|assert_close|assert_true|as_float|as_array|assert_from_scratch|rng_for)"
 _GAMING = {
-    r"def\s+__(eq|ne|lt|le|gt|ge|bool)__": "defines a comparison method (always-equal object?)",
-    r"\bchecks\.\w+\s*=[^=]|setattr\(\s*checks\b": "reassigns a test helper of mlcourse.checks",
+    rf"def\s+{_COMPARE}|\b{_COMPARE}\s*=": "defines a comparison method (always-equal object?)",
+    rf"\bchecks\.\w+\s*=[^=]|setattr\(|^\s*{_HELPERS}\s*=[^=]|\bas\s+{_HELPERS}\b": (
+        "rebinds a test helper (mlcourse.checks)"
+    ),
     r"\bsys\.modules\b|\bimport\s+builtins\b|__builtins__": "touches sys.modules or builtins",
 }
 # Code in a submission that an instructor should look at (reported, never scored).
@@ -262,7 +266,7 @@ def check_submission(submitted, released) -> tuple[list[str], list[str]]:
             continue
         grade_id = _nbgrader_meta(cell).get("grade_id", "an unnamed cell")
         for pattern, what in _GAMING.items():
-            if re.search(pattern, cell.source):
+            if re.search(pattern, cell.source, re.MULTILINE):
                 tampering.append(f"{grade_id} {what}")
         for pattern, what in _SUSPICIOUS.items():
             if re.search(pattern, cell.source) and what not in notes:

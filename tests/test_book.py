@@ -570,4 +570,5 @@ def test_warm_rebuild_executes_nothing(built):
     Path(ROOT / "_build" / "book-rebuild.log").write_text(again.log, encoding="utf-8")
     assert again.returncode == 0, again.log[-3000:]
     assert again.executed == [], f"re-executed without any change: {again.executed}"
-    assert again.seconds < max(30.0, 0.5 * built.seconds) or built.seconds < 30.0
+    # About 2.5 s on a 2-core machine against about 55 s cold; generous for a loaded CI.
+    assert again.seconds < 60.0, f"warm rebuild took {again.seconds:.1f} s"

@@ -41,7 +41,7 @@ ASSIGNMENTS = sorted(
 )
 # Gaming and crash cases run on one assignment only.
 SPECIAL = "a1_information" if "a1_information" in ASSIGNMENTS else ASSIGNMENTS[0]
-CELL_TIMEOUT = 10  # seconds; the endless loop waits for it
+CELL_TIMEOUT = 20  # seconds; the endless loop waits for it (kept well above any real cell)
 SEPARATE = os.environ.get("MLCOURSE_GRADING_SEPARATE") == "1"
 
 
@@ -468,6 +468,17 @@ def test_check_submission_honest_and_tampered():
     tampering, notes = check_submission(gaming, released)
     assert tampering == ["f defines a comparison method (always-equal object?)"]
     assert notes == ["calls os._exit"]
+
+    for trick in (
+        "checks.assert_close = lambda *a, **k: None",
+        "checks = None",
+        "from math import isclose as assert_close",
+        "class F(float):\n    __eq__ = lambda self, other: True",
+        "import sys\nsys.modules['mlcourse.checks'] = None",
+    ):
+        sneaky = copy.deepcopy(honest)
+        sneaky.cells[1].source += "\n" + trick
+        assert check_submission(sneaky, released)[0], trick
 
 
 def test_read_notebook_reports_invalid_files(tmp_path):
