@@ -14,7 +14,10 @@ back from the gradebook and must be exactly as expected:
   deleted, or turned into markdown: no points gained, tampering reported, and the honest
   students show no tampering), a correct answer that warns and writes to stderr (full
   marks), and ``os._exit(0)``, ``sys.exit()``, a kernel crash, an endless loop, a notebook
-  that is not JSON (a clear status in the report, everybody else graded normally).
+  that is not JSON (a clear status in the report, everybody else graded normally);
+* a synthetic assignment (z_fairness, made in the temporary course only) whose test cells
+  stock nbgrader scores wrongly: a test cell that writes to stderr (full marks here) and a
+  number displayed before a failure (0 here, not partial credit).
 
 Also: the committed exercises/ are exactly what ``nbgrader generate_assignment`` produces,
 and ``nbgrader validate`` passes every source notebook and no test of any student version.
@@ -125,8 +128,60 @@ class Class:
         return nb
 
 
+FAIRNESS = "z_fairness"  # a synthetic assignment that exercises the nbgrader configuration
+
+
+def _fairness_source():
+    """Test cells that stock nbgrader scores wrongly: stderr output, a displayed number."""
+    nb = nbformat.v4.new_notebook()
+    cells = [
+        ("setup", "import sys\nimport warnings", False, True, None),
+        (
+            "answer",
+            "def answer():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION",
+            True,
+            False,
+            None,
+        ),
+        (
+            "test_stderr",
+            'warnings.warn("a warning in a test cell", UserWarning)\n'
+            'print("a note on stderr", file=sys.stderr)\nassert answer() == 42',
+            False,
+            True,
+            1,
+        ),
+        ("test_answer", "assert answer() == 42, 'wrong answer'", False, True, 2),
+    ]
+    for grade_id, source, solution, locked, points in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.id = grade_id
+        meta = {"grade_id": grade_id, "solution": solution, "locked": locked}
+        meta.update(grade=points is not None, schema_version=3)
+        if points is not None:
+            meta["points"] = points
+        cell.metadata["nbgrader"] = meta
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
 def _build_class(root):
     klass = Class(root)
+    a = FAIRNESS
+    klass.sources[a] = nbformat.read(str(root / "solutions" / a / f"{a}.ipynb"), as_version=4)
+    klass.released[a] = nbformat.read(str(root / "exercises" / a / f"{a}.ipynb"), as_version=4)
+    # A correct answer whose test cell writes to stderr: full marks (stock nbgrader: 0).
+    klass.submit(a, "solution", klass.honest(a), {"test_stderr": 1.0, "test_answer": 2.0})
+    # A wrong answer that displays a number before failing: 0 (stock nbgrader: partial
+    # credit read from the displayed number).
+    nb = klass.honest(a)
+    _cell(nb, "answer").source = "def answer():\n    sys.displayhook(2)\n    return 41"
+    klass.submit(a, "displays-points", nb, {"test_stderr": 0.0, "test_answer": 0.0})
     for assignment in ASSIGNMENTS:
         klass.sources[assignment] = nbformat.read(
             str(root / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4
@@ -234,12 +289,15 @@ def course():
 
 def _grade_class(root):
     shutil.copytree(REPO / "solutions", root / "solutions")
+    (root / "solutions" / FAIRNESS).mkdir()
+    nbformat.write(_fairness_source(), str(root / "solutions" / FAIRNESS / f"{FAIRNESS}.ipynb"))
     config = (REPO / "nbgrader_config.py").read_text(encoding="utf-8")
     config += "\n# Test run: a short cell timeout (the endless loop waits for it).\n"
     config += f"c.Execute.timeout = {CELL_TIMEOUT}\n"
     (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
     py = sys.executable
-    done = _run([py, "-m", "mlcourse.grading", "release", "--root", str(root), *ASSIGNMENTS], root)
+    release = [py, "-m", "mlcourse.grading", "release", "--root", str(root)]
+    done = _run([*release, *ASSIGNMENTS, FAIRNESS], root)
     assert done.returncode == 0, done.stdout + done.stderr
     klass = _build_class(root)
     done = _run(
@@ -279,7 +337,11 @@ def _cell_scores(root, assignment, student):
 @pytest.mark.slow
 def test_committed_exercises_are_generated(course):
     committed = sorted(p.relative_to(REPO) for p in REPO.glob("exercises/*/*") if p.is_file())
-    wanted = sorted(p.relative_to(course.root) for p in course.root.glob("exercises/*/*"))
+    wanted = sorted(
+        p.relative_to(course.root)
+        for p in course.root.glob("exercises/*/*")
+        if p.parent.name != FAIRNESS
+    )
     assert committed == wanted, "exercises/ is out of date: run `make release`"
     for rel in wanted:
         ours = nbformat.read(str(course.root / rel), as_version=4)
@@ -293,10 +355,10 @@ def test_committed_exercises_are_generated(course):
 # --------------------------------------------------------------------------- scores
 @pytest.mark.grading
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", [*ASSIGNMENTS, FAIRNESS])
 def test_every_student_scores_exactly_as_expected(course, assignment):
     students = [s for (a, s) in course.expected if a == assignment]
-    assert {"solution", "untouched"} <= set(students)
+    assert {"solution", "untouched"} <= set(students) or assignment == FAIRNESS
     problems = []
     for student in students:
         expected = course.expected[assignment, student]
