@@ -40,7 +40,7 @@ __all__ = [
     "assert_close",
     "assert_from_scratch",
     "assert_true",
-    "context",
+    "grading_context",
     "rng_for",
     "seed_for",
     "warnings_as_feedback",
@@ -291,7 +291,7 @@ def assert_close(
 
 
 # --------------------------------------------------------------------------- randomness
-def context() -> tuple[str, str]:
+def grading_context() -> tuple[str, str]:
     """The (student id, assignment) the tests run for.
 
     nbgrader autogrades a submission inside ``.../autograded/<student>/<assignment>/``;
@@ -311,7 +311,7 @@ def context() -> tuple[str, str]:
 
 def seed_for(tag: str) -> int:
     """A seed that depends on (student id, assignment, ``tag``) and nothing else."""
-    student, assignment = context()
+    student, assignment = grading_context()
     digest = hashlib.sha256(f"{student}\x1f{assignment}\x1f{tag}".encode()).digest()
     return int.from_bytes(digest[:8], "little") % (2**63)
 

@@ -190,7 +190,7 @@ def test_seeds_depend_on_student_assignment_and_tag(monkeypatch, tmp_path):
     monkeypatch.setenv("MLCOURSE_STUDENT_ID", "bob")
     assert seed_for("entropy") != a
     monkeypatch.setenv("MLCOURSE_ASSIGNMENT", "a2_logistic_regression")
-    assert checks.context() == ("bob", "a2_logistic_regression")
+    assert checks.grading_context() == ("bob", "a2_logistic_regression")
 
 
 def test_seed_read_from_autograde_directory(monkeypatch, tmp_path):
@@ -198,14 +198,14 @@ def test_seed_read_from_autograde_directory(monkeypatch, tmp_path):
     folder.mkdir(parents=True)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("MLCOURSE_STUDENT_ID", "ignored")
-    assert checks.context() == ("carol", "a3_perceptron")
+    assert checks.grading_context() == ("carol", "a3_perceptron")
 
 
 def test_default_student_is_local(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLCOURSE_STUDENT_ID", raising=False)
     monkeypatch.delenv("MLCOURSE_ASSIGNMENT", raising=False)
-    assert checks.context() == ("local", tmp_path.name)
+    assert checks.grading_context() == ("local", tmp_path.name)
 
 
 def test_failure_message_names_the_seed(monkeypatch):
