@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # The stamp records that .venv holds exactly what pyproject.toml asks for.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install book test lint format bench clean clean-book
+.PHONY: help install test lint format bench clean
 
 help:
 	@echo "make book    build the Jupyter Book (every lesson executed) into _build/html"
@@ -17,6 +17,9 @@ help:
 	@echo "make format  apply ruff's formatter and fixable lint rules"
 	@echo "make bench   time the mlcourse MLP against PyTorch"
 	@echo "make clean   remove .venv and every build product"
+	@echo "book.mk:     book-clean, book-cache, book-serve, book-test"
+	@echo "grading.mk:  release, validate, collect, autograde, feedback, export, grading-test"
+	@echo "             (the grading cycle: see book/instructor_guide.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
