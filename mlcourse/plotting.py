@@ -357,41 +357,6 @@ def plot_sigmoid_surface(w, b: float, ax=None, *, kind: str = "surface", lim: fl
     return ax
 
 
-def _draw_matrix(ax, x0, rows, cols, label, color, cell, *, dashed=False):
-    """Draw a rows x cols block of cells with its left edge at x0; return its right edge."""
-    from matplotlib.patches import Rectangle
-
-    width, height = cols * cell, rows * cell
-    y0 = -height / 2
-    for i in range(rows):
-        for j in range(cols):
-            ax.add_patch(
-                Rectangle(
-                    (x0 + j * cell, y0 + i * cell),
-                    cell,
-                    cell,
-                    facecolor=color,
-                    edgecolor="white",
-                    linewidth=1.0,
-                    alpha=0.45 if dashed else 0.85,
-                )
-            )
-    ax.add_patch(
-        Rectangle(
-            (x0, y0),
-            width,
-            height,
-            fill=False,
-            edgecolor="k",
-            linewidth=1.2,
-            linestyle="--" if dashed else "-",
-        )
-    )
-    ax.text(x0 + width / 2, y0 + height + 0.25 * cell, label, ha="center", va="bottom")
-    ax.text(x0 + width / 2, y0 - 0.25 * cell, f"({rows}, {cols})", ha="center", va="top")
-    return x0 + width
-
-
 def plot_matmul_shapes(
     n: int,
     d: int,
@@ -411,7 +376,7 @@ def plot_matmul_shapes(
     names : four str
         Labels of X, W, b and Z (e.g. ``("H^{(1)}", "W^{(2)}", "b^{(2)}", "Z^{(2)}")``).
     broadcast : bool
-        Draw ``b`` expanded to ``(N, M)`` (dashed rows), the way NumPy broadcasts it.
+        Draw ``b`` (stored as one row) expanded to ``(N, M)``, the way NumPy broadcasts it.
 
     Returns
     -------
@@ -421,43 +386,11 @@ def plot_matmul_shapes(
         if int(value) != value or value < 1:
             raise ValueError(f"{label}: expected a positive integer, got {value!r}")
     n, d, m = int(n), int(d), int(m)
-    cell = 1.0
-    gap = 1.6 * cell
-    total_width = (d + d + m + m + m) * cell + 5 * gap
-    ax = _new_axes(ax, figsize=(min(12.0, 1.0 + 0.45 * total_width), 2.8))
     x_name, w_name, b_name, z_name = (f"${s}$" for s in names)
-
-    x = _draw_matrix(ax, 0.0, n, d, x_name, "#9ecae1", cell)
-    ax.text(x + gap / 2, 0, r"$\times$", ha="center", va="center", fontsize=14)
-    x = _draw_matrix(ax, x + gap, d, m, w_name, "#fdae6b", cell)
-    ax.text(x + gap / 2, 0, "$+$", ha="center", va="center", fontsize=14)
-    if broadcast:
-        from matplotlib.patches import Rectangle
-
-        right = _draw_matrix(ax, x + gap, n, m, b_name, "#a1d99b", cell, dashed=True)
-        ax.add_patch(
-            Rectangle(
-                (x + gap, n * cell / 2 - cell),
-                m * cell,
-                cell,
-                facecolor="#31a354",
-                edgecolor="k",
-                linewidth=1.2,
-            )
-        )
-        ax.text((x + gap + right) / 2, -n * cell / 2 - 0.9 * cell, f"$b$: ({m},)", ha="center")
-        x = right
-    else:
-        x = _draw_matrix(ax, x + gap, 1, m, b_name, "#a1d99b", cell)
-    ax.text(x + gap / 2, 0, "$=$", ha="center", va="center", fontsize=14)
-    x = _draw_matrix(ax, x + gap, n, m, z_name, "#bcbddc", cell)
-
-    half = max(n, d) * cell / 2 + 1.6 * cell
-    ax.set_xlim(-0.5 * cell, x + 0.5 * cell)
-    ax.set_ylim(-half, half)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    return ax
+    bias = (b_name, (1, m), (n, m)) if broadcast else (b_name, (1, m))
+    return plot_matrix_equation(
+        [(z_name, (n, m)), "=", (x_name, (n, d)), "@", (w_name, (d, m)), "+", bias], ax=ax
+    )
 
 
 def plot_matrix_equation(terms, ax=None, *, cell: float = 1.0):

@@ -172,8 +172,10 @@ def test_sigmoid_surface_3d_and_contour(no_show):
 def test_matmul_shapes_writes_every_shape(no_show):
     ax = plotting.plot_matmul_shapes(2, 3, 4)
     texts = {t.get_text() for t in ax.texts}
-    assert {"(2, 3)", "(3, 4)", "(2, 4)", "$b$: (4,)"} <= texts
+    assert {"(2, 3)", "(3, 4)", "(2, 4)", "(1, 4) → (2, 4)"} <= texts
     assert {"$X$", "$W$", "$b$", "$Z$"} <= texts
+    cells = [p for p in ax.patches if p.get_fill()]
+    assert len(cells) == 2 * 4 + 2 * 3 + 3 * 4 + 2 * 4  # Z, X, W and b drawn at (2, 4)
     ax = plotting.plot_matmul_shapes(1, 3, 1, broadcast=False)
     assert "(1, 1)" in {t.get_text() for t in ax.texts}
     with pytest.raises(ValueError, match="d: expected a positive integer"):
