@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -26,7 +27,6 @@ from hypothesis.extra import numpy as hnp
 import mlcourse.activations as act
 from mlcourse.gradcheck import check_gradient
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 RTOL, ATOL = 1e-10, 1e-14

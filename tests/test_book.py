@@ -480,19 +480,16 @@ def test_lesson_page_has_executed_outputs(built, name):
     ).read_text(encoding="utf-8")
 
 
-def test_every_lesson_executes_within_a_minute(built):
+def test_every_lesson_is_executed_through_the_cache(built):
     """The execution table of the instructor guide (myst-nb nb-exec-table) lists each lesson
-    with its last execution time; the issue asks for under 60 s per lesson."""
+    as executed through jupyter-cache, successfully. How long each takes (the issue asks for
+    under 60 s) is measured by bench/book_build.py, not asserted here: timings are noisy."""
     text = page_text(page_path("book/instructor_guide"))
-    times = {}
     for name in LESSONS:
         match = re.search(rf"lessons/{name} \S+ \S+ (\w+) ([0-9.]+) (\S+)", text)
         assert match, f"{name}: missing from the execution table"
-        method, seconds, status = match.groups()
+        method, _seconds, status = match.groups()
         assert method == "cache" and status == "✅", f"{name}: {method} {status}"
-        times[name] = float(seconds)
-    slow = {name: t for name, t in times.items() if t >= 60.0}
-    assert not slow, f"lessons taking a minute or more to execute: {slow}"
 
 
 def test_no_broken_internal_links(built):
@@ -548,8 +545,7 @@ def test_no_solution_or_hidden_test_in_the_site(built):
     solutions = sorted(
         p for p in (ROOT / "solutions").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
     )
-    if not solutions:
-        pytest.skip("no solution notebooks yet")
+    assert solutions, "no solution notebooks found in solutions/"
     public_files = [
         *LESSON_DIR.glob("*.ipynb"),
         *(ROOT / "mlcourse").rglob("*.py"),
@@ -564,11 +560,10 @@ def test_no_solution_or_hidden_test_in_the_site(built):
 
 @pytest.mark.slow
 def test_warm_rebuild_executes_nothing(built):
-    if built.returncode != 0:
-        pytest.skip("the first build failed; a warm rebuild is meaningless")
+    assert built.returncode == 0, "the first build failed; see _build/book-build.log"
     again = run_build(ROOT)
     Path(ROOT / "_build" / "book-rebuild.log").write_text(again.log, encoding="utf-8")
     assert again.returncode == 0, again.log[-3000:]
+    # The deterministic half of "warm rebuild below 10% of cold": nothing re-executes.
+    # The times themselves are measured by bench/book_build.py.
     assert again.executed == [], f"re-executed without any change: {again.executed}"
-    # About 2.5 s on a 2-core machine against about 55 s cold; generous for a loaded CI.
-    assert again.seconds < 60.0, f"warm rebuild took {again.seconds:.1f} s"

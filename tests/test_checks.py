@@ -86,7 +86,8 @@ def test_as_float_nan_and_inf():
 
 
 def test_as_float_accepts_torch_scalar():
-    torch = pytest.importorskip("torch")
+    import torch
+
     assert as_float(torch.tensor(0.75, dtype=torch.float64), "p") == 0.75
 
 
@@ -124,7 +125,8 @@ def test_as_array_rejects_tricks(value):
 
 def test_as_array_accepts_lists_and_torch():
     assert as_array([0.1, 0.2], "p", shape=(2,)).tolist() == [0.1, 0.2]
-    torch = pytest.importorskip("torch")
+    import torch
+
     t = torch.ones(2, 2, requires_grad=True)
     assert as_array(t, "t", shape=(2, 2)).sum() == 4
 
@@ -257,8 +259,6 @@ def test_from_scratch_accepts_numpy_code():
     ],
 )
 def test_from_scratch_detects_forbidden_use(source):
-    pytest.importorskip("torch")
-    pytest.importorskip("sklearn")
     _install_fake_reference()
     ns = _exec(source)
     with pytest.raises(AssertionError, match="must be written from scratch"):
@@ -269,7 +269,6 @@ def test_from_scratch_detects_forbidden_use(source):
 
 
 def test_from_scratch_allows_torch_tensors_when_only_nn_forbidden():
-    pytest.importorskip("torch")
     ns = _exec("import torch\ndef f(z):\n    return torch.tanh(torch.as_tensor(z))\n")
     assert_from_scratch(ns["f"])
 

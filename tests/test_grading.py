@@ -374,8 +374,7 @@ def test_every_student_scores_exactly_as_expected(course, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_wrong_cases_each_fail_some_test(assignment):
     wrong = _wrong_cases(assignment)
-    if not wrong:
-        pytest.skip(f"no tests/grading_cases/{assignment}.py yet")
+    assert wrong, f"tests/grading_cases/{assignment}.py must give a wrong answer per code cell"
     source = nbformat.read(
         str(REPO / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4
     )

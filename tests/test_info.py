@@ -13,14 +13,13 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mlcourse import info
 from mlcourse.losses import binary_cross_entropy
-
-torch = pytest.importorskip("torch")
 
 RTOL, ATOL = 1e-10, 1e-14
 

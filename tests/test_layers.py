@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from mlcourse.layers import (
     linear_forward,
 )
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 RTOL, ATOL = 1e-10, 1e-12  # float64 against PyTorch

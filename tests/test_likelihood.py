@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from mlcourse import info
 from mlcourse.activations import sigmoid
@@ -19,7 +20,6 @@ from mlcourse.likelihood import (
 )
 from mlcourse.losses import binary_cross_entropy_with_logits, mse
 
-torch = pytest.importorskip("torch")
 RTOL = 1e-10
 
 

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -25,7 +26,6 @@ import mlcourse.losses as L
 from mlcourse.activations import sigmoid, softmax
 from mlcourse.gradcheck import check_gradient
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 RTOL, ATOL = 1e-10, 1e-14

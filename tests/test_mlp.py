@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from mlcourse import losses
 from mlcourse.datasets import logic_gate
@@ -14,7 +15,6 @@ from mlcourse.layers import (
 )
 from mlcourse.mlp import MLP
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 RTOL, ATOL = 1e-10, 1e-12

@@ -127,7 +127,8 @@ def test_the_epoch_loss_is_the_mean_of_the_batch_losses():
 
 
 def test_same_training_as_pytorch_from_the_same_initial_weights():
-    torch = pytest.importorskip("torch")
+    import torch
+
     X, y = moons(64, 0.2, rng=8)
     net = MLP([2, 8, 8, 2], "tanh", rng=9)
     model = net.to_torch()

@@ -6,10 +6,9 @@ from itertools import pairwise, product
 
 import numpy as np
 import pytest
+import torch
 
 from mlcourse.shapes import count_parameters, forward_cost, linear_regions_lower_bound
-
-torch = pytest.importorskip("torch")
 
 ARCHITECTURES = [[3, 2, 1], [2, 20, 1], [2, 20, 20, 20, 1], [64, 128, 128, 10], [5, 5]]
 

@@ -235,7 +235,8 @@ def test_6_1_and_6_2_shapes_of_the_worked_examples():
 
 
 def test_6_3_torch_linear_stores_the_transposed_weight():
-    torch = pytest.importorskip("torch")
+    import torch
+
     torch.manual_seed(0)
     layer = torch.nn.Linear(3, 2, dtype=torch.float64)
     assert tuple(layer.weight.shape) == (2, 3)  # (M, D)
