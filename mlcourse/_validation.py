@@ -36,6 +36,8 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = [
+    "NameRegistry",
+    "UnknownNameError",
     "as_float_array",
     "check_class_indices",
     "check_finite",
@@ -340,4 +342,48 @@ def check_in_range(
         raise ValueError(
             f"{name} contains {x.reshape(-1)[flat]:.6g} at index "
             f"{format_index(flat, x.shape)}; expected {what} in [{low:g}, {high:g}]"
+        )
+
+
+class UnknownNameError(KeyError, ValueError):
+    """An unknown name looked up in a :class:`NameRegistry`.
+
+    Both a ``ValueError`` (the package's error for bad input) and a ``KeyError`` (what a
+    failed dict lookup raises), so either ``except`` clause catches it.
+    """
+
+    def __str__(self) -> str:  # KeyError would add quotes around the message
+        return str(self.args[0]) if self.args else ""
+
+
+class NameRegistry(dict):
+    """A dict from names to functions whose failed lookups list the known names.
+
+    Parameters
+    ----------
+    argument : str
+        The argument name that carries the looked-up name, for the message.
+    kind : str
+        What the names are, e.g. ``"activation"`` or ``"loss"``.
+    **entries
+        The registry's contents.
+
+    Examples
+    --------
+    >>> registry = NameRegistry("loss", "loss", mse=None)
+    >>> registry["mae"]
+    Traceback (most recent call last):
+        ...
+    mlcourse._validation.UnknownNameError: loss: unknown loss 'mae'; expected one of: mse
+    """
+
+    def __init__(self, argument: str, kind: str, /, **entries):
+        super().__init__(**entries)
+        self.argument = argument
+        self.kind = kind
+
+    def __missing__(self, name):
+        known = ", ".join(sorted(self))
+        raise UnknownNameError(
+            f"{self.argument}: unknown {self.kind} {name!r}; expected one of: {known}"
         )

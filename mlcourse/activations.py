@@ -52,7 +52,7 @@ import math
 
 import numpy as np
 
-from mlcourse._validation import as_float_array, check_finite
+from mlcourse._validation import NameRegistry, as_float_array, check_finite
 
 __all__ = [
     "ACTIVATIONS",
@@ -628,24 +628,9 @@ def log_softmax(z, axis=-1):
 
 
 # ---------------------------------------------------------------------- registry
-class UnknownActivationError(KeyError, ValueError):
-    """Raised for an unknown activation name; both a ``ValueError`` and a ``KeyError``."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class _Registry(dict):
-    """A dict of activations whose missing keys raise a helpful error."""
-
-    def __missing__(self, name):
-        known = ", ".join(sorted(self))
-        raise UnknownActivationError(
-            f"name: unknown activation {name!r}; expected one of: {known}"
-        )
-
-
-ACTIVATIONS: dict = _Registry(
+ACTIVATIONS: dict = NameRegistry(
+    "name",
+    "activation",
     identity=(identity, identity_grad),
     step=(step, step_grad),
     sigmoid=(sigmoid, sigmoid_grad),

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcourse._validation import (
+    NameRegistry,
     as_float_array,
     check_class_indices,
     check_finite,
@@ -368,20 +369,9 @@ def hinge_grad(scores, y):
 
 
 # ---------------------------------------------------------------------- registry
-class UnknownLossError(KeyError, ValueError):
-    """Raised for an unknown loss name; both a ``ValueError`` and a ``KeyError``."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class _Registry(dict):
-    def __missing__(self, name):
-        known = ", ".join(sorted(self))
-        raise UnknownLossError(f"loss: unknown loss {name!r}; expected one of: {known}")
-
-
-LOSSES: dict = _Registry(
+LOSSES: dict = NameRegistry(
+    "loss",
+    "loss",
     binary_cross_entropy=(binary_cross_entropy, binary_cross_entropy_grad),
     binary_cross_entropy_with_logits=(
         binary_cross_entropy_with_logits,

@@ -173,3 +173,18 @@ def test_format_index():
     assert format_index(5, (2, 3)) == "(1, 2)"
     assert format_index((0, 1), (2, 3)) == "(0, 1)"
     assert format_index(0, ()) == "()"
+
+
+def test_name_registry_lists_the_known_names_in_a_value_and_key_error():
+    from mlcourse._validation import NameRegistry, UnknownNameError
+
+    registry = NameRegistry("loss", "loss", mse=1, hinge=2)
+    assert registry["mse"] == 1
+    with pytest.raises(
+        ValueError, match=r"^loss: unknown loss 'mae'; expected one of: hinge, mse$"
+    ):
+        registry["mae"]
+    with pytest.raises(KeyError):
+        registry["mae"]
+    assert issubclass(UnknownNameError, ValueError)
+    assert "mae" not in registry and registry.get("mae") is None
