@@ -42,8 +42,10 @@ __all__ = [
     "check_class_indices",
     "check_finite",
     "check_in_range",
+    "check_int",
     "check_labels",
     "check_ndim",
+    "check_positive",
     "check_probabilities",
     "check_same_shape",
     "format_index",
@@ -345,6 +347,41 @@ def check_in_range(
         )
 
 
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an ``int``, raising unless it is an integer ``>= minimum``.
+
+    Booleans and floats such as ``2.5`` (or ``2.0``) are rejected: a count is an integer.
+
+    Raises
+    ------
+    ValueError
+        ``"epochs is 0; expected a positive integer"``, or with ``minimum=2``
+        ``"n is 1; expected an integer >= 2"``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} is {value!r}; expected {expected}")
+    return int(value)
+
+
+def check_positive(value, name: str, what: str = "number") -> float:
+    """Return ``value`` as a ``float``, raising unless it is finite and ``> 0``.
+
+    Raises
+    ------
+    ValueError
+        ``"lr is -0.1; expected a positive finite learning rate"`` (``what`` names the
+        quantity).
+    """
+    try:
+        number = float(value) if np.ndim(value) == 0 else float("nan")  # no arrays
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not np.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} is {value!r}; expected a positive finite {what}")
+    return number
+
+
 class UnknownNameError(KeyError, ValueError):
     """An unknown name looked up in a :class:`NameRegistry`.
 
@@ -381,6 +418,15 @@ class NameRegistry(dict):
         super().__init__(**entries)
         self.argument = argument
         self.kind = kind
+
+    def lookup(self, name):
+        """``self[name]``, with a ``ValueError`` also for a name that is not a ``str``."""
+        if not isinstance(name, str):
+            article = "an" if self.kind[:1] in "aeiou" else "a"
+            raise ValueError(
+                f"{self.argument}: expected {article} {self.kind} name (str), got {name!r}"
+            )
+        return self[name]
 
     def __missing__(self, name):
         known = ", ".join(sorted(self))

@@ -653,6 +653,4 @@ def get_activation(name: str):
     ValueError
         ``"name: unknown activation 'foo'; expected one of: elu, gelu, ..."``.
     """
-    if not isinstance(name, str):
-        raise ValueError(f"name: expected an activation name (str), got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS.lookup(name)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlcourse._validation import check_int
+
 __all__ = [
     "LOGIC_GATES",
     "PASS_FAIL_WEIGHTS",
@@ -33,12 +35,6 @@ LOGIC_GATES: dict[str, tuple[int, int, int, int]] = {
 #: The logistic model behind :func:`pass_fail`: ``(bias, per project hour, per lecture
 #: hour)``, so ``P(pass) = sigmoid(-6 + 0.2 * project + 0.15 * lectures)``.
 PASS_FAIL_WEIGHTS: tuple[float, float, float] = (-6.0, 0.2, 0.15)
-
-
-def _check_n(n, name: str = "n", minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {n!r}")
-    return int(n)
 
 
 def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +132,7 @@ def moons(
     X : ndarray, shape (n, 2), float64
     y : ndarray, shape (n,), int64 in {0, 1}
     """
-    n = _check_n(n, "n", minimum=2)
+    n = check_int(n, "n", minimum=2)
     noise_value = float(noise)
     if not np.isfinite(noise_value) or noise_value < 0:
         raise ValueError(f"noise: expected a finite number >= 0, got {noise!r}")
@@ -186,7 +182,7 @@ def pass_fail(
     y : ndarray, shape (n,), int64
         1 if the student passed, else 0.
     """
-    n = _check_n(n, "n", minimum=1)
+    n = check_int(n, "n")
     rng = np.random.default_rng(rng)
     project = rng.uniform(0.0, 40.0, size=n)
     lectures = rng.uniform(0.0, 30.0, size=n)

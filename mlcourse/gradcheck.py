@@ -25,7 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlcourse._validation import as_float_array, check_finite, check_same_shape
+from mlcourse._validation import (
+    as_float_array,
+    check_finite,
+    check_positive,
+    check_same_shape,
+)
 
 __all__ = ["check_gradient", "numerical_gradient", "relative_error"]
 
@@ -60,8 +65,7 @@ def numerical_gradient(f, x, h=1e-5):
     """
     x = np.array(as_float_array(x, "x"), dtype=np.float64)  # a private copy
     check_finite(x, "x")
-    if not (np.isscalar(h) and np.isfinite(h) and h > 0):
-        raise ValueError(f"h is {h!r}; expected a positive finite step such as 1e-5")
+    h = check_positive(h, "h", "step such as 1e-5")
     grad = np.empty_like(x)
     flat_x = x.reshape(-1)  # a view: changing it changes x
     flat_g = grad.reshape(-1)

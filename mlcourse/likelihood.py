@@ -27,6 +27,7 @@ from mlcourse._validation import (
     check_in_range,
     check_labels,
     check_ndim,
+    check_positive,
 )
 
 __all__ = [
@@ -171,11 +172,6 @@ def gaussian_log_likelihood(x, mu, sigma2):
             f"mu has shape {mu.shape} but x has shape {x.shape}; expected a "
             "scalar or the same shape"
         )
-    try:
-        s2 = float(sigma2)
-    except (TypeError, ValueError):
-        raise ValueError(f"sigma2: expected a positive number, got {sigma2!r}") from None
-    if not (math.isfinite(s2) and s2 > 0):
-        raise ValueError(f"sigma2 is {sigma2!r}; expected a positive finite variance")
+    s2 = check_positive(sigma2, "sigma2", "variance")
     d = x - mu
     return float(-0.5 * x.size * math.log(2 * math.pi * s2) - 0.5 * (d * d).sum() / s2)

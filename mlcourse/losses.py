@@ -392,6 +392,4 @@ def get_loss(name: str):
     ValueError
         ``"loss: unknown loss 'foo'; expected one of: binary_cross_entropy, ..."``.
     """
-    if not isinstance(name, str):
-        raise ValueError(f"loss: expected a loss name (str), got {name!r}")
-    return LOSSES[name]
+    return LOSSES.lookup(name)

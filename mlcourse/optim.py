@@ -13,19 +13,15 @@ from collections.abc import Iterator
 import numpy as np
 
 from mlcourse import losses as _losses
-from mlcourse._validation import as_float_array, check_finite, check_ndim
+from mlcourse._validation import (
+    as_float_array,
+    check_finite,
+    check_int,
+    check_ndim,
+    check_positive,
+)
 
 __all__ = ["minibatches", "sgd_step", "train"]
-
-
-def _check_lr(lr) -> float:
-    try:
-        value = float(lr)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(lr, bool) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"lr is {lr!r}; expected a positive finite learning rate")
-    return value
 
 
 def sgd_step(params, grads, lr: float) -> None:
@@ -46,7 +42,7 @@ def sgd_step(params, grads, lr: float) -> None:
     -------
     None
     """
-    lr = _check_lr(lr)
+    lr = check_positive(lr, "lr", "learning rate")
     if len(params) != len(grads):
         raise ValueError(
             f"grads has {len(grads)} entries; expected {len(params)}, one per entry of params"
@@ -98,10 +94,7 @@ def minibatches(
     N = X.shape[0]
     if batch_size is None:
         batch_size = max(N, 1)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise ValueError(f"batch_size is {batch_size!r}; expected a positive integer or None")
-    if batch_size < 1:
-        raise ValueError(f"batch_size is {batch_size}; expected a positive integer or None")
+    batch_size = check_int(batch_size, "batch_size")
     if rng is None:
         for start in range(0, N, batch_size):
             yield X[start : start + batch_size], y[start : start + batch_size]
@@ -161,9 +154,8 @@ def train(
         (each before its own step). Length ``epochs``.
     """
     loss_fn, loss_grad = _losses.get_loss(loss)
-    lr = _check_lr(lr)
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs is {epochs!r}; expected a positive integer")
+    lr = check_positive(lr, "lr", "learning rate")
+    epochs = check_int(epochs, "epochs")
     X = as_float_array(X, "X")
     check_ndim(X, "X", 2, "(N, D)")
     check_finite(X, "X")

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlcourse._validation import as_float_array, check_finite, check_labels, check_ndim
+from mlcourse._validation import (
+    as_float_array,
+    check_finite,
+    check_int,
+    check_labels,
+    check_ndim,
+    check_positive,
+)
 from mlcourse.activations import sigmoid
 from mlcourse.losses import binary_cross_entropy_with_logits
 
@@ -36,22 +43,6 @@ def _check_labels(y, n: int, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name} has shape {arr.shape}; expected ({n},), one label per row of X")
     check_labels(arr, name, (0, 1))
     return arr.astype(np.float64)
-
-
-def _check_positive(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not np.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} is {value!r}; expected a positive finite number")
-    return number
-
-
-def _check_count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} is {value!r}; expected a positive integer")
-    return int(value)
 
 
 class _Fitted:
@@ -109,8 +100,8 @@ class Perceptron(_Fitted):
     """
 
     def __init__(self, lr: float = 1.0, max_epochs: int = 100):
-        self.lr = _check_positive(lr, "lr")
-        self.max_epochs = _check_count(max_epochs, "max_epochs")
+        self.lr = check_positive(lr, "lr", "learning rate")
+        self.max_epochs = check_int(max_epochs, "max_epochs")
         self.w = None
         self.b = 0.0
         self.errors_: list[int] = []
@@ -185,8 +176,8 @@ class LogisticRegression(_Fitted):
     """
 
     def __init__(self, lr: float = 0.1, epochs: int = 1000):
-        self.lr = _check_positive(lr, "lr")
-        self.epochs = _check_count(epochs, "epochs")
+        self.lr = check_positive(lr, "lr", "learning rate")
+        self.epochs = check_int(epochs, "epochs")
         self.w = None
         self.b = 0.0
         self.loss_history_: list[float] = []

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from mlcourse._validation import check_int
+
 __all__ = [
     "CLASS_COLORS",
     "plot_activation",
@@ -382,10 +384,7 @@ def plot_matmul_shapes(
     -------
     matplotlib Axes
     """
-    for value, label in ((n, "n"), (d, "d"), (m, "m")):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{label}: expected a positive integer, got {value!r}")
-    n, d, m = int(n), int(d), int(m)
+    n, d, m = check_int(n, "n"), check_int(d, "d"), check_int(m, "m")
     x_name, w_name, b_name, z_name = (f"${s}$" for s in names)
     bias = (b_name, (1, m), (n, m)) if broadcast else (b_name, (1, m))
     return plot_matrix_equation(

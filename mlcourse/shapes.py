@@ -16,17 +16,9 @@ import itertools
 import math
 from collections.abc import Sequence
 
-import numpy as np
+from mlcourse._validation import check_int
 
 __all__ = ["count_parameters", "forward_cost", "linear_regions_lower_bound"]
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
@@ -40,7 +32,7 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
             f"layer_sizes: expected at least two sizes (inputs and outputs), "
             f"got {list(layer_sizes)!r}"
         )
-    return [_check_positive_int(n, f"layer_sizes[{i}]") for i, n in enumerate(layer_sizes)]
+    return [check_int(n, f"layer_sizes[{i}]") for i, n in enumerate(layer_sizes)]
 
 
 def count_parameters(layer_sizes: Sequence[int]) -> int:
@@ -117,7 +109,7 @@ def forward_cost(layer_sizes: Sequence[int], batch_size: int) -> dict[str, int]:
     {'multiply_adds': 32, 'stored_floats': 35}
     """
     sizes = _check_layer_sizes(layer_sizes)
-    batch = _check_positive_int(batch_size, "batch_size")
+    batch = check_int(batch_size, "batch_size")
     pairs = list(itertools.pairwise(sizes))
     multiply_adds = batch * sum(d * m for d, m in pairs)
     stored = count_parameters(sizes) + batch * sizes[0] + batch * sum(sizes[1:])
@@ -166,9 +158,9 @@ def linear_regions_lower_bound(n0: int, n: int, L: int) -> int:
     >>> linear_regions_lower_bound(2, 4, 3)  # two folding layers: (2^2)^2 * 11
     176
     """
-    n0 = _check_positive_int(n0, "n0")
-    n = _check_positive_int(n, "n")
-    L = _check_positive_int(L, "L")
+    n0 = check_int(n0, "n0")
+    n = check_int(n, "n")
+    L = check_int(L, "L")
     if n < n0:
         raise ValueError(
             f"n: expected at least n0 = {n0} units per layer (the bound assumes n >= n0), got {n}"

@@ -180,7 +180,7 @@ def test_matmul_shapes_writes_every_shape(no_show):
     assert len(cells) == 2 * 4 + 2 * 3 + 3 * 4 + 2 * 4  # Z, X, W and b drawn at (2, 4)
     ax = plotting.plot_matmul_shapes(1, 3, 1, broadcast=False)
     assert "(1, 1)" in {t.get_text() for t in ax.texts}
-    with pytest.raises(ValueError, match="d: expected a positive integer"):
+    with pytest.raises(ValueError, match=r"^d is 0; expected a positive integer$"):
         plotting.plot_matmul_shapes(2, 0, 4)
 
 

@@ -166,5 +166,7 @@ def test_a_random_shallow_relu_net_in_1d_has_the_bound_n_plus_1_regions(n):
     ],
 )
 def test_bad_input_names_the_argument(call, argument):
-    with pytest.raises(ValueError, match=rf"^{re.escape(argument)}: expected .* got "):
+    # Either form names the argument, what it received and what it expected.
+    received_and_expected = r"(: expected .* got | is .*; expected )"
+    with pytest.raises(ValueError, match=rf"^{re.escape(argument)}{received_and_expected}"):
         call()

@@ -188,3 +188,45 @@ def test_name_registry_lists_the_known_names_in_a_value_and_key_error():
         registry["mae"]
     assert issubclass(UnknownNameError, ValueError)
     assert "mae" not in registry and registry.get("mae") is None
+    assert registry.lookup("hinge") == 2
+    with pytest.raises(ValueError, match=r"^loss: expected a loss name \(str\), got 3$"):
+        registry.lookup(3)
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum", "message"),
+    [
+        (0, 1, "epochs is 0; expected a positive integer"),
+        (2.5, 1, "epochs is 2.5; expected a positive integer"),
+        (2.0, 1, "epochs is 2.0; expected a positive integer"),
+        (True, 1, "epochs is True; expected a positive integer"),
+        (1, 2, "epochs is 1; expected an integer >= 2"),
+    ],
+)
+def test_check_int_rejects_non_counts(value, minimum, message):
+    from mlcourse._validation import check_int
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        check_int(value, "epochs", minimum)
+
+
+def test_check_int_accepts_numpy_integers():
+    from mlcourse._validation import check_int
+
+    value = check_int(np.int64(3), "n")
+    assert value == 3 and type(value) is int
+
+
+@pytest.mark.parametrize("value", [0, -0.1, float("nan"), float("inf"), True, "a", [0.1], None])
+def test_check_positive_rejects(value):
+    from mlcourse._validation import check_positive
+
+    with pytest.raises(ValueError, match=r"^lr is .*; expected a positive finite learning rate$"):
+        check_positive(value, "lr", "learning rate")
+
+
+def test_check_positive_returns_a_float():
+    from mlcourse._validation import check_positive
+
+    assert check_positive(np.float32(0.5), "lr") == 0.5
+    assert type(check_positive(1, "lr")) is float
