@@ -1,6 +1,6 @@
 # The two commands: `make book` and `make test`. Each creates .venv when it is missing,
 # installs the project into it (only when pyproject.toml changed since the last install),
-# and then does its job.
+# and then does its job. book.mk and grading.mk use the same VENV, BIN and INSTALLED.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -31,13 +31,17 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 
 install: $(INSTALLED)
 
+# Every Python file of the project: the packages, tests, benchmarks, tools, the nbgrader
+# configuration.
+LINTED := mlcourse mlgrade tests bench tools nbgrader_config.py
+
 lint: $(INSTALLED)
-	$(BIN)/ruff check mlcourse tests bench
-	$(BIN)/ruff format --check mlcourse tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 format: $(INSTALLED)
-	$(BIN)/ruff check --fix mlcourse tests bench
-	$(BIN)/ruff format mlcourse tests bench
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 test: lint
 	$(BIN)/python -m pytest

@@ -1,9 +1,5 @@
-# book.mk: the book's targets, owned by the book engineer; the Makefile includes it:
-#
-#     -include book.mk
-#
-# BOOK_DEPS defaults to $(INSTALLED), the Makefile's "venv exists and the project is
-# installed" stamp, so `make book` on a fresh clone creates .venv first.
+# book.mk: the book's targets, included by the Makefile (which defines VENV, BIN and the
+# INSTALLED stamp, so `make book` on a fresh clone creates .venv first).
 #
 # `make book` is strict: nitpicky, every warning an error, every page built even after a
 # failure (--keep-going) so that one run reports every problem. Lessons run through
@@ -12,28 +8,23 @@
 # re-executes the lessons and an unchanged tree executes nothing. No extra step is needed
 # here for that; `make book-cache` only reports the key.
 
-BOOK_VENV ?= .venv
-BOOK_PYTHON ?= $(BOOK_VENV)/bin/python
-JUPYTER_BOOK ?= $(BOOK_VENV)/bin/jupyter-book
-BOOK_DEPS ?= $(INSTALLED)
-
 .PHONY: book book-clean clean-book book-cache book-serve book-test
 
-book: $(BOOK_DEPS)
-	$(JUPYTER_BOOK) build . -W -n --keep-going
+book: $(INSTALLED)
+	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Delete the whole build, including the execution cache (next `make book` is cold).
 book-clean clean-book:
 	rm -rf _build
 
 # Print the current mlcourse hash and the cache folder it selects.
-book-cache: $(BOOK_DEPS)
-	$(BOOK_PYTHON) tools/book_cache.py --prune
+book-cache: $(INSTALLED)
+	$(BIN)/python tools/book_cache.py --prune
 
 # Read the built book at http://127.0.0.1:8000 (works without a network).
 book-serve:
-	$(BOOK_PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html 8000
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
 # The book's own tests: static lesson checks, strict build, links, leaks, browser.
-book-test: $(BOOK_DEPS)
-	$(BOOK_PYTHON) -m pytest tests/test_plotting.py tests/test_book.py tests/test_browser.py -q
+book-test: $(INSTALLED)
+	$(BIN)/python -m pytest tests/mlcourse/test_plotting.py tests/book -q

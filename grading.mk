@@ -11,11 +11,9 @@
 #   make export                       grades.csv from the gradebook
 #   make grading-test                 the simulated class through real nbgrader (pytest -m grading)
 
-VENV ?= .venv
-GRADING_BIN := $(VENV)/bin
 # nbgrader runs helpers (alembic) by name: they live in the virtual environment.
-NBGRADER := PATH="$(abspath $(GRADING_BIN)):$$PATH" $(GRADING_BIN)/nbgrader
-GRADING := PATH="$(abspath $(GRADING_BIN)):$$PATH" $(GRADING_BIN)/python -m mlcourse.grading
+NBGRADER := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader
+GRADING := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m mlgrade
 ASSIGNMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb)))))
 ASSIGNMENT ?=
 STUDENT_TIMEOUT ?= 600
@@ -53,4 +51,4 @@ export: $(INSTALLED)
 	$(NBGRADER) export
 
 grading-test: $(INSTALLED)
-	$(GRADING_BIN)/python -m pytest -m grading tests/test_grading.py
+	$(BIN)/python -m pytest -m grading tests/grading

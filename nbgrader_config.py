@@ -4,10 +4,11 @@
 # source notebooks (with solutions and hidden tests), exercises/ the released student
 # versions (committed), submitted/, autograded/, feedback/ and gradebook.db the grading
 # working folders (never committed). Run nbgrader from this folder, or use the make targets
-# of grading.mk. The preprocessors from mlcourse._nbgrader fix three unfair behaviours of
+# of grading.mk. The preprocessors from mlgrade.preprocessors fix three unfair behaviours of
 # stock nbgrader; see that module's docstring.
 from pathlib import Path
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -20,9 +21,8 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
-from mlcourse._nbgrader import FairGradeOutputs, FairOverwriteCells, HideHiddenTests
+from mlgrade.preprocessors import FairGradeOutputs, FairOverwriteCells, HideHiddenTests
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 

@@ -13,7 +13,6 @@ inside the functions that need them.
 from types import ModuleType
 
 from .activations import *  # noqa: F403
-from .checks import *  # noqa: F403
 from .datasets import *  # noqa: F403
 from .gradcheck import *  # noqa: F403
 from .info import *  # noqa: F403

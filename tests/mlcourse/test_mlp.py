@@ -329,7 +329,7 @@ def test_the_benchmark_runs_and_reports_its_ratio():
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "bench" / "mlp_vs_torch.py"
+    script = Path(__file__).resolve().parents[2] / "bench" / "mlp_vs_torch.py"
     result = subprocess.run(
         [sys.executable, str(script), "--rounds", "20"],
         capture_output=True,

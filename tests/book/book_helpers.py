@@ -1,4 +1,4 @@
-"""Shared helpers of tests/test_book.py and tests/test_browser.py.
+"""Shared helpers of tests/book/test_book.py and tests/book/test_browser.py.
 
 The book is built once per test session, from the real tree, into ``_build`` (the same
 folder ``make book`` uses, so a test run after ``make book`` is a warm rebuild and costs
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 BUILD_LOG = BUILD_DIR / "book-build.log"

@@ -18,7 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from book_helpers import BOOK_PAGES, BOOK_TITLE, BUILD_DIR, HTML_DIR, LESSONS, build_book
+
+from .book_helpers import BOOK_PAGES, BOOK_TITLE, BUILD_DIR, HTML_DIR, LESSONS, build_book
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""Subtly wrong answers for assignment a2_logistic_regression (see tests/test_grading.py).
+"""Subtly wrong answers for assignment a2_logistic_regression (see tests/grading/test_grading.py).
 
 WRONG maps a solution cell's grade_id to (replacement source of that cell, the autograded
 test cells that must then score 0); every other test cell must keep full marks.

@@ -16,7 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from book_helpers import (
+
+from .book_helpers import (
     BOOK_PAGES,
     BOOK_TITLE,
     HTML_DIR,

@@ -1,13 +1,13 @@
 """A simulated class graded by real nbgrader in a throwaway course directory.
 
 Every assignment of solutions/ is released, a class of students is put in submitted/, and
-the whole class is autograded by ``python -m mlcourse.grading autograde`` (nbgrader's API,
+the whole class is autograded by ``python -m mlgrade autograde`` (nbgrader's API,
 one worker process per assignment) and exported by ``nbgrader export``. The scores are read
 back from the gradebook and must be exactly as expected:
 
 * the solution, submitted as a student: full marks on every autograded cell;
 * the untouched student version: 0 everywhere, and no crash;
-* every case of tests/grading_cases/<assignment>.py ``WRONG``: its listed test cells 0, all
+* every case of tests/grading/cases/<assignment>.py ``WRONG``: its listed test cells 0, all
   others full marks (cases whose listed cells do not overlap share one student, to keep the
   run short; set MLCOURSE_GRADING_SEPARATE=1 to give each case its own student);
 * on one assignment only: gaming (an always-equal object, a test cell edited to ``pass``,
@@ -37,8 +37,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CASES = REPO / "tests" / "grading_cases"
+REPO = Path(__file__).resolve().parents[2]
+CASES = REPO / "tests" / "grading" / "cases"
 ASSIGNMENTS = sorted(
     p.parent.name for p in REPO.glob("solutions/*/*.ipynb") if p.stem == p.parent.name
 )
@@ -296,7 +296,7 @@ def _grade_class(root):
     config += f"c.Execute.timeout = {CELL_TIMEOUT}\n"
     (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
     py = sys.executable
-    release = [py, "-m", "mlcourse.grading", "release", "--root", str(root)]
+    release = [py, "-m", "mlgrade", "release", "--root", str(root)]
     done = _run([*release, *ASSIGNMENTS, FAIRNESS], root)
     assert done.returncode == 0, done.stdout + done.stderr
     klass = _build_class(root)
@@ -304,7 +304,7 @@ def _grade_class(root):
         [
             py,
             "-m",
-            "mlcourse.grading",
+            "mlgrade",
             "autograde",
             "--root",
             str(root),
@@ -374,7 +374,7 @@ def test_every_student_scores_exactly_as_expected(course, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_wrong_cases_each_fail_some_test(assignment):
     wrong = _wrong_cases(assignment)
-    assert wrong, f"tests/grading_cases/{assignment}.py must give a wrong answer per code cell"
+    assert wrong, f"tests/grading/cases/{assignment}.py must give a wrong answer per code cell"
     source = nbformat.read(
         str(REPO / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4
     )
@@ -493,7 +493,7 @@ def _tiny_released():
 
 
 def test_check_submission_honest_and_tampered():
-    from mlcourse.grading import check_submission
+    from mlgrade.tamper import check_submission
 
     released = _tiny_released()
     honest = copy.deepcopy(released)
@@ -535,7 +535,7 @@ def test_check_submission_honest_and_tampered():
         "checks = None",
         "from math import isclose as assert_close",
         "class F(float):\n    __eq__ = lambda self, other: True",
-        "import sys\nsys.modules['mlcourse.checks'] = None",
+        "import sys\nsys.modules['mlgrade.checks'] = None",
     ):
         sneaky = copy.deepcopy(honest)
         sneaky.cells[1].source += "\n" + trick
@@ -543,31 +543,31 @@ def test_check_submission_honest_and_tampered():
 
 
 def test_read_notebook_reports_invalid_files(tmp_path):
-    from mlcourse.grading import _read_notebook
+    from mlgrade.notebooks import read_notebook
 
     bad = tmp_path / "bad.ipynb"
     bad.write_text('{"cells": [', encoding="utf-8")
-    nb, why = _read_notebook(bad)
+    nb, why = read_notebook(bad)
     assert nb is None and why.startswith("not valid JSON (line 1")
     bad.write_text('{"cells": 3}', encoding="utf-8")
-    nb, why = _read_notebook(bad)
+    nb, why = read_notebook(bad)
     assert nb is None and why.startswith("not a valid Jupyter notebook")
     good = tmp_path / "good.ipynb"
     nbformat.write(_tiny_released(), str(good))
-    nb, why = _read_notebook(good)
+    nb, why = read_notebook(good)
     assert why is None and len(nb.cells) == 3
 
 
 def test_failure_classification():
-    from mlcourse.grading import _classify_failure
+    from mlgrade.report import classify_failure
 
-    assert _classify_failure("RuntimeError: Kernel died while waiting")[0] == "kernel died"
-    assert _classify_failure("Timeout waiting for execute reply (30s).")[0] == "timeout"
-    assert _classify_failure("x\nValueError: boom\n") == ("error", "ValueError: boom")
+    assert classify_failure("RuntimeError: Kernel died while waiting")[0] == "kernel died"
+    assert classify_failure("Timeout waiting for execute reply (30s).")[0] == "timeout"
+    assert classify_failure("x\nValueError: boom\n") == ("error", "ValueError: boom")
 
 
 def test_collect_copies_submissions(tmp_path):
-    from mlcourse.grading import collect
+    from mlgrade.collect import collect
 
     (tmp_path / "exercises" / "a9").mkdir(parents=True)
     nbformat.write(_tiny_released(), str(tmp_path / "exercises" / "a9" / "a9.ipynb"))
@@ -581,7 +581,7 @@ def test_collect_copies_submissions(tmp_path):
 
 
 def test_fair_grade_outputs_and_feedback():
-    from mlcourse._nbgrader import FairGradeOutputs, HideHiddenTests, released_source
+    from mlgrade.preprocessors import FairGradeOutputs, HideHiddenTests, released_source
 
     nb = _tiny_released()
     test = nb.cells[2]
@@ -604,10 +604,15 @@ def test_fair_grade_outputs_and_feedback():
     assert released_source("a\n### BEGIN HIDDEN TESTS\nb\n### END HIDDEN TESTS") == "a"
 
 
-def test_import_mlcourse_does_not_import_nbgrader():
+def test_package_boundary():
+    """mlcourse never loads mlgrade or nbgrader; a student kernel's mlgrade.checks neither."""
     code = (
-        "import sys, mlcourse, mlcourse.checks, mlcourse.grading\n"
+        "import sys, mlcourse\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('mlgrade', 'nbgrader')]\n"
+        "import mlgrade, mlgrade.checks, mlgrade.driver, mlgrade.tamper, mlgrade.report\n"
         "assert 'nbgrader' not in sys.modules, 'nbgrader imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    sources = [p.read_text(encoding="utf-8") for p in (REPO / "mlcourse").rglob("*.py")]
+    assert not [s for s in sources if re.search(r"^\s*(from|import)\s+mlgrade", s, re.M)]

@@ -57,16 +57,6 @@ API = {
     "shapes": ["count_parameters", "forward_cost", "linear_regions_lower_bound"],
     "datasets": ["logic_gate", "xor", "iris_versicolor", "digits", "moons", "pass_fail"],
     "plotting": ["plot_decision_boundary", "plot_activation"],
-    "checks": [
-        "as_float",
-        "as_array",
-        "assert_close",
-        "assert_true",
-        "rng_for",
-        "seed_for",
-        "assert_from_scratch",
-        "warnings_as_feedback",
-    ],
 }
 
 

@@ -1,7 +1,7 @@
 """nbgrader preprocessors that make autograding fair; used by ``nbgrader_config.py`` only.
 
-This module imports nbgrader, so nothing in ``mlcourse`` imports it: ``import mlcourse``
-stays free of nbgrader. Three problems of stock nbgrader 0.9 are fixed here.
+This module imports nbgrader; nothing else in ``mlgrade`` that a student kernel loads
+imports it. Three problems of stock nbgrader 0.9 are fixed here.
 
 * :class:`FairOverwriteCells` (autograde, sanitizing step): nbgrader compares each locked
   cell of a submission with the *source* notebook, which still holds the hidden tests, so

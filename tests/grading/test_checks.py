@@ -1,4 +1,4 @@
-"""Tests of mlcourse.checks: the helpers every exercise test cell relies on."""
+"""Tests of mlgrade.checks: the helpers every exercise test cell relies on."""
 
 import math
 import sys
@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from mlcourse import checks
-from mlcourse.checks import (
+from mlgrade import checks
+from mlgrade.checks import (
     as_array,
     as_float,
     assert_close,

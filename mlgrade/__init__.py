@@ -1,0 +1,23 @@
+"""mlgrade: the grading tools of the course "From Logistic Regression to MLPs".
+
+``mlcourse`` is the course's math, imported by lessons and students; ``mlgrade`` grades
+the exercises built on it, and imports ``mlcourse`` where it needs to (never the other way
+round). Its modules, one job each:
+
+* :mod:`mlgrade.checks`: the helpers every exercise test cell calls (conversion of an
+  answer to plain numbers, tolerant comparison, seeded inputs, "written from scratch");
+* :mod:`mlgrade.preprocessors`: the nbgrader preprocessors wired in by
+  ``nbgrader_config.py`` (fair scoring of test cells, feedback without hidden tests);
+* :mod:`mlgrade.notebooks`: reading a submitted notebook and its nbgrader metadata;
+* :mod:`mlgrade.tamper`: comparing a submission with the released notebook;
+* :mod:`mlgrade.course`: the nbgrader course directory (API, release, gradebook);
+* :mod:`mlgrade.collect`: copying downloaded submissions into ``submitted/``;
+* :mod:`mlgrade.worker`: grading a list of students in a watched worker process;
+* :mod:`mlgrade.report`: the rows of the grading report and how they are written;
+* :mod:`mlgrade.driver`: grading a whole class (``python -m mlgrade autograde``).
+
+Importing ``mlgrade`` or ``mlgrade.checks`` does not import nbgrader: a student's
+JupyterLab runs the test cells with ``mlgrade.checks`` alone.
+"""
+
+__version__ = "0.1.0"

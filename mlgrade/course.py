@@ -1,0 +1,94 @@
+"""The nbgrader course directory: its API object, the release, the gradebook.
+
+nbgrader is imported inside functions only, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from .notebooks import assignments_in
+
+__all__ = ["api", "environment", "gradebook_ok", "in_gradebook", "release", "scores"]
+
+
+def environment(root: Path) -> dict[str, str]:
+    """Environment for nbgrader: its helpers (alembic) live next to this Python."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.pop("MLCOURSE_STUDENT_ID", None)
+    return env
+
+
+def api(root: Path):
+    """An nbgrader API object configured by ``root/nbgrader_config.py``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    os.environ.update(environment(root))
+    os.chdir(root)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def release(root: Path | str = ".", assignments: list[str] | None = None) -> None:
+    """``nbgrader generate_assignment`` for each assignment of ``solutions/`` (one process)."""
+    root = Path(root).resolve()
+    names = assignments or assignments_in(root, "solutions")
+    cwd = Path.cwd()
+    try:
+        course = api(root)
+        for name in names:
+            result = course.generate_assignment(name, force=True, create=True)
+            if not result["success"]:
+                error = result.get("error", "") + result.get("log", "")
+                raise RuntimeError(f"generate_assignment {name} failed:\n{error}")
+            print(f"released {name}")
+    finally:
+        os.chdir(cwd)
+
+
+def in_gradebook(root: Path, assignment: str) -> bool:
+    """Whether the gradebook knows the assignment (its source cells are needed to grade)."""
+    db = root / "gradebook.db"
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(db) as conn:
+            query = "SELECT 1 FROM assignment a JOIN notebook n ON n.assignment_id = a.id "
+            query += "WHERE a.name = ?"
+            return conn.execute(query, (assignment,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def gradebook_ok(db: Path) -> bool:
+    """SQLite's integrity check of the gradebook file."""
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.Error:
+        return False
+
+
+def scores(root: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
+    """Score and maximum per notebook of one submission, from the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url = f"sqlite:///{root / 'gradebook.db'}"
+    found = {}
+    with Gradebook(url) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return {}
+        for notebook in submission.notebooks:
+            found[notebook.name] = (float(notebook.score), float(notebook.max_score))
+    return found
