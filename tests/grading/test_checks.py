@@ -102,9 +102,11 @@ def test_as_array_returns_a_copy_of_numeric_dtype():
 
 
 def test_as_array_shape_message():
-    with pytest.raises(AssertionError, match=r"^Z: expected shape \(2, 3\), got \(3, 2\)"):
+    with pytest.raises(
+        AssertionError, match=r"^Z has shape \(3, 2\); expected \(2, 3\) \(transposed\?\)"
+    ):
         as_array(np.zeros((3, 2)), "Z", shape=(2, 3))
-    with pytest.raises(AssertionError, match=r"expected shape \(4,\), got \(4, 1\)"):
+    with pytest.raises(AssertionError, match=r"has shape \(4, 1\); expected \(4,\)"):
         as_array(np.zeros((4, 1)), "b", shape=(4,))
     assert as_array(np.zeros((5, 2)), "Z", shape=(None, 2)).shape == (5, 2)
 
@@ -145,7 +147,7 @@ def test_assert_close_message_says_how_far_but_not_expected():
     with pytest.raises(AssertionError) as info:
         assert_close(actual, expected, "W")
     message = str(info.value)
-    assert "1 of 4 entries differ" in message
+    assert "1 of 4 entries wrong" in message
     assert "(1, 0)" in message
     assert "0.5" in message
     for hidden in ("0.123", "0.654", "0.777", "0.888", "1.277"):
@@ -156,7 +158,7 @@ def test_assert_close_message_says_how_far_but_not_expected():
 
 
 def test_assert_close_rejects_wrong_shape_and_tricks():
-    with pytest.raises(AssertionError, match=r"expected shape \(2, 3\), got \(3, 2\)"):
+    with pytest.raises(AssertionError, match=r"has shape \(3, 2\); expected \(2, 3\)"):
         assert_close(np.zeros((3, 2)), np.zeros((2, 3)), "Z")
     with pytest.raises(AssertionError, match="redefines comparison"):
         assert_close(AlwaysEqual(), 0.5, "p")
@@ -305,7 +307,7 @@ def test_warnings_as_feedback_prints_to_stdout(capsys):
 
 
 def test_warnings_as_feedback_reraises_errors(capsys):
-    with pytest.raises(ValueError), warnings_as_feedback():
+    with pytest.raises(AssertionError, match=r"^ValueError: boom"), warnings_as_feedback():
         warnings.warn("first", UserWarning, stacklevel=1)
         raise ValueError("boom")
     assert "first" in capsys.readouterr().out
@@ -317,3 +319,126 @@ def test_warnings_as_feedback_sends_stderr_to_stdout(capsys):
     out = capsys.readouterr()
     assert "careful: slow" in out.out
     assert out.err == ""
+
+
+# --------------------------------------------------------------------------- how it is written
+def _looping(X, W):
+    out = []
+    for row in X:
+        out.append(row @ W)
+    return np.array(out)
+
+
+def _vectorised(X, W):
+    return X @ W
+
+
+def _calls_a_looping_helper(X, W):
+    return _looping(X, W)
+
+
+def test_loops_in_source_finds_every_kind_of_loop():
+    from mlgrade.checks import loops_in_source
+
+    assert loops_in_source("def f(x):\n    return x @ x") == []
+    source = (
+        "def f(x):\n    while x:\n        x -= 1\n    a = [v for v in x]\n"
+        "    return sum(v for v in x), list(map(abs, x)), np.vectorize(abs)(x)\n"
+    )
+    found = loops_in_source(source)
+    assert found[0] == "a while loop (line 2)"
+    assert "a list comprehension (line 4)" in found
+    assert {"a generator expression (line 5)", "a call of map (line 5)"} <= set(found)
+    assert "a call of vectorize (line 5)" in found
+    # Only the named function is read.
+    assert loops_in_source("def g():\n    for i in x: pass\ndef f():\n    pass", "f") == []
+
+
+def test_assert_no_loop():
+    from mlgrade.checks import assert_no_loop
+
+    assert_no_loop(_vectorised)
+    with pytest.raises(AssertionError, match=r"^_looping: no Python loop allowed; found a for"):
+        assert_no_loop(_looping)
+    with pytest.raises(AssertionError, match=r"for loop .* in _looping"):
+        assert_no_loop(_calls_a_looping_helper)
+
+
+def test_inplace_changes_in_source():
+    from mlgrade.checks import inplace_changes_in_source
+
+    def changes(body):
+        return inplace_changes_in_source("def f(params, g):\n" + body)
+
+    assert changes("    return [p - g for p in params]") == []
+    assert changes("    params = [p.copy() for p in params]\n    params[0] -= g\n") == []
+    assert changes("    params[0] -= g\n") == ["params[0] -= ... (line 2)"]
+    assert changes("    for p in params:\n        p -= g\n") == ["p -= ... (line 3)"]
+    assert changes("    W, b = params\n    W[0, 0] = 1\n") == ["W[0, 0] = ... (line 3)"]
+    assert changes("    for p, q in zip(params, g):\n        p *= q\n") == ["p *= ... (line 3)"]
+    assert changes("    np.subtract(params[0], g, out=params[0])\n") == ["out=params[0] (line 2)"]
+    assert changes("    params.append(g)\n") == ["params.append(...) (line 2)"]
+    assert changes("    x = params[0] * 2\n    x -= g\n") == []
+    assert inplace_changes_in_source("def f(a, b):\n    b[0] = 1", ("a",)) == []
+
+
+def _update_in_place(params, grads):
+    for p, g in zip(params, grads, strict=True):
+        p -= g
+    return params
+
+
+def _update_copy(params, grads):
+    return [p - g for p, g in zip(params, grads, strict=True)]
+
+
+def test_assert_does_not_modify():
+    from mlgrade.checks import assert_does_not_modify
+
+    params, grads = [np.ones(2), np.ones((2, 2))], [np.ones(2), np.ones((2, 2))]
+    out = assert_does_not_modify(_update_copy, params, grads)
+    assert np.array_equal(out[0], np.zeros(2)) and np.array_equal(params[0], np.ones(2))
+    with pytest.raises(
+        AssertionError, match=r"^_update_in_place changed its argument params\[0\]"
+    ):
+        assert_does_not_modify(_update_in_place, params, grads)
+
+
+def _shape_mistake(X, W, b):
+    return W @ X + b
+
+
+def test_call_reports_shape_errors_briefly():
+    from mlgrade.checks import call, student_errors
+
+    X, W, b = np.ones((5, 3)), np.ones((3, 2)), np.ones(2)
+    assert call(_vectorised, X, W).shape == (5, 2)
+    with pytest.raises(AssertionError) as info:
+        call(_shape_mistake, X, W, b)
+    first, second = str(info.value).splitlines()
+    assert first == "_shape_mistake: matrix product: inner sizes 3 and 2 differ" or (
+        first.startswith("_shape_mistake: matrix product") and "gufunc" not in first
+    )
+    assert "return W @ X + b" in second
+    with pytest.raises(AssertionError, match=r"shapes .* do not broadcast"), student_errors():
+        np.ones((5, 2)) + np.ones(3)
+    with pytest.raises(AssertionError, match="not implemented yet"), student_errors("f"):
+        raise NotImplementedError()
+
+
+def test_helpers_hide_their_frames():
+    import mlgrade.checks as checks_module
+
+    for name in (
+        "as_float",
+        "as_array",
+        "assert_true",
+        "assert_close",
+        "assert_no_loop",
+        "assert_does_not_modify",
+        "assert_from_scratch",
+        "call",
+        "assert_type",
+    ):
+        func = getattr(checks_module, name)
+        assert "__tracebackhide__" in func.__code__.co_varnames, name
