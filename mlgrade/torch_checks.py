@@ -1,0 +1,251 @@
+"""Test-cell helpers for the PyTorch assignment (a7): checks on modules and on how code is written.
+
+:mod:`mlgrade.checks` judges values; this module adds what only a PyTorch exercise needs,
+and keeps every look at a student's *object* (its class, its layers, the module a name
+comes from) out of the test cells, which call the student's code with plain data and
+tensors only:
+
+* :func:`build_module` constructs a student's ``nn.Module`` subclass and turns the usual
+  slips (not a subclass, ``super().__init__()`` forgotten) into one-line messages;
+* :func:`load_two_layer_params` copies weights in the course's layout (``W: (D, K)``) into
+  the ``hidden`` and ``output`` ``nn.Linear`` layers of such a module, checking their shapes
+  and biases on the way;
+* :func:`head_loss` evaluates a (last layers, loss) pair on given hidden activations;
+* :func:`assert_float64` and :func:`assert_differentiable` check a returned tensor;
+* :func:`assert_uses` checks that a function calls a given object (``torch.optim.SGD``).
+
+Every failure is an ``AssertionError`` with a message that names what is wrong and where.
+torch is imported lazily, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import sys
+import types
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = [
+    "assert_differentiable",
+    "assert_float64",
+    "assert_module_class",
+    "assert_uses",
+    "build_module",
+    "head_loss",
+    "load_two_layer_params",
+]
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+# --------------------------------------------------------------------------- modules
+def assert_module_class(cls: object, name: str) -> None:
+    """Fail unless ``cls`` is a class derived from ``torch.nn.Module``."""
+    nn = _torch().nn
+    if not inspect.isclass(cls):
+        raise AssertionError(f"{name} must be a class, got a {type(cls).__name__}")
+    if not issubclass(cls, nn.Module):
+        raise AssertionError(f"{name} must be a subclass of nn.Module: class {name}(nn.Module)")
+
+
+def build_module(cls: object, name: str, *args: object) -> object:
+    """``cls(*args)``, checked to be an ``nn.Module`` that called ``super().__init__()``."""
+    nn = _torch().nn
+    assert_module_class(cls, name)
+    try:
+        module = cls(*args)
+    except AttributeError as exc:
+        if "__init__() call" in str(exc):
+            raise AssertionError(
+                f"{name}{args}: call super().__init__() first in __init__"
+            ) from None
+        raise
+    if "_modules" not in vars(module):
+        raise AssertionError(f"{name}{args}: call super().__init__() first in __init__")
+    if not isinstance(module, nn.Module):  # pragma: no cover - __new__ tricks
+        raise AssertionError(f"{name}{args} did not return an nn.Module")
+    return module
+
+
+def _linear(module: object, attr: str, where: str, n_in: int, n_out: int):
+    nn = _torch().nn
+    layer = getattr(module, attr, None)
+    if not isinstance(layer, nn.Linear):
+        got = "nothing" if layer is None else type(layer).__name__
+        raise AssertionError(f"{where}.{attr} must be an nn.Linear, got {got}")
+    want = (n_out, n_in)
+    if tuple(layer.weight.shape) != want:
+        raise AssertionError(
+            f"{where}.{attr}.weight has shape {tuple(layer.weight.shape)}; expected {want}, "
+            f"that is nn.Linear({n_in}, {n_out})"
+        )
+    if layer.bias is None:
+        raise AssertionError(f"{where}.{attr} has no bias (bias=False?); it needs one")
+    return layer
+
+
+def load_two_layer_params(module: object, params: list, where: str = "the network") -> None:
+    """Copy ``[W1, b1, W2, b2]`` (course layout, ``W1: (D, K)``) into ``hidden`` and ``output``.
+
+    ``nn.Linear`` stores its weight as (outputs, inputs), so ``hidden.weight`` receives
+    ``W1.T``. The layers must exist, be ``nn.Linear`` with biases and have the right shapes;
+    the module must have no parameters besides these four.
+    """
+    torch = _torch()
+    W1, b1, W2, b2 = (np.asarray(p, dtype=float) for p in params)
+    (D, K), C = W1.shape, W2.shape[1]
+    hidden = _linear(module, "hidden", where, D, K)
+    output = _linear(module, "output", where, K, C)
+    count = sum(p.numel() for p in module.parameters())
+    if count != W1.size + b1.size + W2.size + b2.size:
+        raise AssertionError(
+            f"{where} has {count} parameters; expected {W1.size + b1.size + W2.size + b2.size}"
+            " (the weights and biases of hidden and output only)"
+        )
+    with torch.no_grad():
+        for layer, W, b in ((hidden, W1, b1), (output, W2, b2)):
+            layer.weight.copy_(torch.as_tensor(W.T, dtype=layer.weight.dtype))
+            layer.bias.copy_(torch.as_tensor(b, dtype=layer.bias.dtype))
+
+
+def head_loss(pair: object, task: str, weight, bias, H, target) -> tuple[tuple, float]:
+    """Evaluate a (last layers, loss) pair: ``loss(head(H), target)``.
+
+    The head must hold exactly one ``nn.Linear``; it receives ``weight`` (outputs, inputs)
+    and ``bias``. Returns (the shape of ``head(H)``, the loss as a float).
+    """
+    torch = _torch()
+    nn = torch.nn
+    where = f"make_head({task!r}, ...)"
+    if not (isinstance(pair, tuple) and len(pair) == 2):
+        raise AssertionError(f"{where} must return a tuple (last layers, loss)")
+    head, loss_fn = pair
+    for part, what in ((head, "the last layers"), (loss_fn, "the loss")):
+        if not isinstance(part, nn.Module):
+            raise AssertionError(
+                f"{where}: {what} must be an nn.Module, got {type(part).__name__}"
+            )
+    linears = [m for m in head.modules() if isinstance(m, nn.Linear)]
+    if len(linears) != 1:
+        raise AssertionError(f"{where}: the last layers hold {len(linears)} nn.Linear; expected 1")
+    layer = linears[0]
+    weight = torch.as_tensor(np.asarray(weight, dtype=float))
+    if tuple(layer.weight.shape) != tuple(weight.shape):
+        out, n_in = layer.weight.shape
+        raise AssertionError(
+            f"{where}: the nn.Linear is ({n_in} in, {out} out); "
+            f"expected {weight.shape[1]} in, {weight.shape[0]} out"
+        )
+    if layer.bias is None:
+        raise AssertionError(f"{where}: the nn.Linear has no bias; it needs one")
+    with torch.no_grad():
+        layer.weight.copy_(weight.to(layer.weight.dtype))
+        layer.bias.copy_(torch.as_tensor(np.asarray(bias, dtype=float)).to(layer.bias.dtype))
+        out = head(H)
+        try:
+            value = loss_fn(out, target)
+        except (RuntimeError, ValueError, IndexError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise AssertionError(
+                f"{where}: the loss fails on the head's output: {type(exc).__name__}: {first}"
+            ) from None
+    if not (isinstance(value, torch.Tensor) and value.numel() == 1):
+        raise AssertionError(f"{where}: the loss must give one number (reduction='mean')")
+    return tuple(out.shape), float(value)
+
+
+# --------------------------------------------------------------------------- tensors
+def assert_float64(value: object, name: str) -> None:
+    """Fail unless ``value`` (tensor or array) holds float64 numbers."""
+    dtype = getattr(value, "dtype", None)
+    if str(dtype) not in ("torch.float64", "float64"):
+        raise AssertionError(f"{name} is {dtype}; compute in float64 (torch.float64)")
+
+
+def assert_differentiable(value: object, name: str) -> None:
+    """Fail unless ``value`` is a tensor autograd can differentiate (it has a ``grad_fn``)."""
+    torch = _torch()
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(f"{name} must be a torch tensor, got {type(value).__name__}")
+    if value.grad_fn is None:
+        raise AssertionError(
+            f"{name} has no grad_fn: compute it with torch operations so autograd can follow"
+        )
+
+
+# --------------------------------------------------------------------------- how code is written
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _functions(func: object, home: str, seen: set[int]) -> Iterator[types.FunctionType]:
+    """``func`` and every function or class method of ``home`` it names, recursively."""
+    func = getattr(inspect.unwrap(func), "__func__", func)
+    if id(func) in seen:
+        return
+    seen.add(id(func))
+    if inspect.isclass(func):
+        for member in vars(func).values():
+            yield from _functions(getattr(member, "__func__", member), home, seen)
+        return
+    if not isinstance(func, types.FunctionType):
+        return
+    yield func
+    for code in _code_objects(func.__code__):
+        for name in code.co_names:
+            obj = func.__globals__.get(name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == home:
+                yield from _functions(obj, home, seen)
+
+
+def _resolve(func: types.FunctionType, name: str) -> object:
+    if name in func.__globals__:
+        return func.__globals__[name]
+    return sys.modules.get(name)  # a module imported inside the function
+
+
+def _uses(func: types.FunctionType, target: object) -> bool:
+    for code in _code_objects(func.__code__):
+        ops = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "PRECALL")]
+        for i, ins in enumerate(ops):
+            if ins.opname == "IMPORT_FROM":
+                module = next(
+                    (o.argval for o in reversed(ops[:i]) if o.opname == "IMPORT_NAME"), ""
+                )
+                if getattr(sys.modules.get(module), ins.argval, None) is target:
+                    return True
+            if ins.opname not in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF"):
+                continue
+            obj = _resolve(func, ins.argval)
+            j = i + 1
+            while obj is not target and j < len(ops) and ops[j].opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                obj = getattr(obj, ops[j].argval, None)
+                j += 1
+            if obj is target and obj is not None:
+                return True
+    return False
+
+
+def assert_uses(func: object, target: object, what: str) -> None:
+    """Fail unless ``func`` (or a notebook function it calls) refers to ``target``.
+
+    ``what`` names the target in the message, e.g. ``"torch.optim.SGD"``. Names are
+    resolved the way Python resolves them: ``torch.optim.SGD``, ``optim.SGD`` after
+    ``from torch import optim``, ``SGD`` after ``from torch.optim import SGD`` all count.
+    """
+    if not callable(func):
+        raise AssertionError(f"expected a function, got {type(func).__name__}")
+    name = getattr(func, "__name__", type(func).__name__)
+    home = getattr(inspect.unwrap(func), "__module__", None) or "__main__"
+    if not any(_uses(f, target) for f in _functions(func, home, set())):
+        raise AssertionError(f"{name} must use {what}")
