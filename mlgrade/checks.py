@@ -42,6 +42,7 @@ __all__ = [
     "FORBIDDEN",
     "as_array",
     "as_float",
+    "assert_calls",
     "assert_close",
     "assert_does_not_modify",
     "assert_from_scratch",
@@ -49,6 +50,7 @@ __all__ = [
     "assert_true",
     "assert_type",
     "call",
+    "calls_in_source",
     "grading_context",
     "inplace_changes_in_source",
     "is_instance",
@@ -162,7 +164,7 @@ def as_float(value: object, name: str, *, finite: bool = True) -> float:
         raise AssertionError(f"{name}: expected a single number, got shape {array.shape}")
     result = float(array.reshape(-1)[0])
     if np.isnan(result):
-        raise AssertionError(f"{name}: is nan (not a number); look for 0 * inf or 0 / 0")
+        raise AssertionError(f"{name}: is nan; look for 0 * inf or 0 / 0")
     if finite and np.isinf(result):
         raise AssertionError(f"{name}: is {result}, expected a finite number")
     return result
@@ -954,3 +956,25 @@ def assert_type(value: object, kinds: type | tuple[type, ...], name: str) -> Non
     if not isinstance(value, kinds):
         wanted = " or ".join(k.__name__ for k in kinds)
         _fail(f"{name}: expected a {wanted}, got {type(value).__name__}")
+
+
+def calls_in_source(source: str, name: str | None = None) -> set[str]:
+    """The names called in ``source`` (``f(...)`` and ``obj.f(...)`` both give ``"f"``)."""
+    node = _function_node(source, name)
+    called = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            called.add(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
+    return called - {""}
+
+
+def assert_calls(func: object, *names: str) -> None:
+    """Fail unless the source of ``func`` calls each of ``names`` (a rule such as "use your
+    ``cross_entropy``")."""
+    __tracebackhide__ = True
+    fname = getattr(func, "__name__", type(func).__name__)
+    called = calls_in_source(source_of(func), getattr(func, "__name__", None))
+    for wanted in names:
+        if wanted not in called:
+            raise AssertionError(f"{fname} must call your {wanted} (the instructions say so)")
