@@ -899,7 +899,9 @@ def _describe_error(exc: BaseException) -> str:
 
 def _translated(exc: BaseException, name: str | None) -> AssertionError:
     where = _student_line(exc.__traceback__)
-    head = f"{name}: " if name else ""
+    if name is None and where:
+        name = where[3:].split(":")[0]  # "in f: line" names the student's function f
+    head = f"{name}: " if name and name != "<module>" else ""
     message = head + _describe_error(exc)
     return AssertionError(message + (f"\n    {where}" if where else ""))
 
