@@ -63,14 +63,12 @@ def build_module(cls: object, name: str, *args: object) -> object:
         module = cls(*args)
     except AttributeError as exc:
         if "__init__() call" in str(exc):
-            raise AssertionError(
-                f"{name}{args}: call super().__init__() first in __init__"
-            ) from None
+            raise AssertionError(f"{name}: call super().__init__() first in __init__") from None
         raise
     if "_modules" not in vars(module):
-        raise AssertionError(f"{name}{args}: call super().__init__() first in __init__")
+        raise AssertionError(f"{name}: call super().__init__() first in __init__")
     if not isinstance(module, nn.Module):  # pragma: no cover - __new__ tricks
-        raise AssertionError(f"{name}{args} did not return an nn.Module")
+        raise AssertionError(f"{name}{args} is not an nn.Module")
     return module
 
 
@@ -83,15 +81,15 @@ def _linear(module: object, attr: str, where: str, n_in: int, n_out: int):
     want = (n_out, n_in)
     if tuple(layer.weight.shape) != want:
         raise AssertionError(
-            f"{where}.{attr}.weight has shape {tuple(layer.weight.shape)}; expected {want}, "
-            f"that is nn.Linear({n_in}, {n_out})"
+            f"{where}.{attr}: weight {tuple(layer.weight.shape)}, expected {want}: "
+            f"nn.Linear({n_in}, {n_out})"
         )
     if layer.bias is None:
-        raise AssertionError(f"{where}.{attr} has no bias (bias=False?); it needs one")
+        raise AssertionError(f"{where}.{attr} has no bias (bias=False?)")
     return layer
 
 
-def load_two_layer_params(module: object, params: list, where: str = "the network") -> None:
+def load_two_layer_params(module: object, params: list, where: str = "TwoLayerNet") -> None:
     """Copy ``[W1, b1, W2, b2]`` (course layout, ``W1: (D, K)``) into ``hidden`` and ``output``.
 
     ``nn.Linear`` stores its weight as (outputs, inputs), so ``hidden.weight`` receives
@@ -106,8 +104,8 @@ def load_two_layer_params(module: object, params: list, where: str = "the networ
     count = sum(p.numel() for p in module.parameters())
     if count != W1.size + b1.size + W2.size + b2.size:
         raise AssertionError(
-            f"{where} has {count} parameters; expected {W1.size + b1.size + W2.size + b2.size}"
-            " (the weights and biases of hidden and output only)"
+            f"{where} has {count} parameters; expected "
+            f"{W1.size + b1.size + W2.size + b2.size} (hidden and output only)"
         )
     with torch.no_grad():
         for layer, W, b in ((hidden, W1, b1), (output, W2, b2)):
@@ -115,50 +113,48 @@ def load_two_layer_params(module: object, params: list, where: str = "the networ
             layer.bias.copy_(torch.as_tensor(b, dtype=layer.bias.dtype))
 
 
-def head_loss(pair: object, task: str, weight, bias, H, target) -> tuple[tuple, float]:
+def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.ndarray, float]:
     """Evaluate a (last layers, loss) pair: ``loss(head(H), target)``.
 
     The head must hold exactly one ``nn.Linear``; it receives ``weight`` (outputs, inputs)
-    and ``bias``. Returns (the shape of ``head(H)``, the loss as a float).
+    and ``bias``. ``label`` names the pair in messages (``"binary head"``). Returns
+    (``head(H)`` as a NumPy array, the loss as a float).
     """
     torch = _torch()
     nn = torch.nn
-    where = f"make_head({task!r}, ...)"
     if not (isinstance(pair, tuple) and len(pair) == 2):
-        raise AssertionError(f"{where} must return a tuple (last layers, loss)")
+        raise AssertionError(f"{label}: make_head must return a tuple (last layers, loss)")
     head, loss_fn = pair
     for part, what in ((head, "the last layers"), (loss_fn, "the loss")):
         if not isinstance(part, nn.Module):
-            raise AssertionError(
-                f"{where}: {what} must be an nn.Module, got {type(part).__name__}"
-            )
+            raise AssertionError(f"{label}: {what} must be an nn.Module, not {type(part).__name__}")
     linears = [m for m in head.modules() if isinstance(m, nn.Linear)]
     if len(linears) != 1:
-        raise AssertionError(f"{where}: the last layers hold {len(linears)} nn.Linear; expected 1")
+        raise AssertionError(f"{label}: the last layers hold {len(linears)} nn.Linear; expected 1")
     layer = linears[0]
     weight = torch.as_tensor(np.asarray(weight, dtype=float))
     if tuple(layer.weight.shape) != tuple(weight.shape):
         out, n_in = layer.weight.shape
         raise AssertionError(
-            f"{where}: the nn.Linear is ({n_in} in, {out} out); "
-            f"expected {weight.shape[1]} in, {weight.shape[0]} out"
+            f"{label}: nn.Linear({n_in}, {out}); expected nn.Linear({weight.shape[1]}, "
+            f"{weight.shape[0]})"
         )
     if layer.bias is None:
-        raise AssertionError(f"{where}: the nn.Linear has no bias; it needs one")
+        raise AssertionError(f"{label}: the nn.Linear has no bias (bias=False?)")
     with torch.no_grad():
         layer.weight.copy_(weight.to(layer.weight.dtype))
         layer.bias.copy_(torch.as_tensor(np.asarray(bias, dtype=float)).to(layer.bias.dtype))
         out = head(H)
         try:
             value = loss_fn(out, target)
-        except (RuntimeError, ValueError, IndexError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise AssertionError(
-                f"{where}: the loss fails on the head's output: {type(exc).__name__}: {first}"
+                f"{label}: the loss raised {type(exc).__name__} on the output\n{detail}"
             ) from None
     if not (isinstance(value, torch.Tensor) and value.numel() == 1):
-        raise AssertionError(f"{where}: the loss must give one number (reduction='mean')")
-    return tuple(out.shape), float(value)
+        raise AssertionError(f"{label}: the loss must give one number (reduction='mean')")
+    return out.detach().cpu().numpy().copy(), float(value)
 
 
 # --------------------------------------------------------------------------- tensors
@@ -175,9 +171,7 @@ def assert_differentiable(value: object, name: str) -> None:
     if not isinstance(value, torch.Tensor):
         raise AssertionError(f"{name} must be a torch tensor, got {type(value).__name__}")
     if value.grad_fn is None:
-        raise AssertionError(
-            f"{name} has no grad_fn: compute it with torch operations so autograd can follow"
-        )
+        raise AssertionError(f"{name} has no grad_fn: use torch operations, not NumPy")
 
 
 # --------------------------------------------------------------------------- how code is written
