@@ -509,8 +509,13 @@ def assert_from_scratch(func: object, forbidden: tuple[str, ...] = FORBIDDEN) ->
     if not callable(func):
         raise AssertionError(f"expected a function, got {type(func).__name__}")
     name = getattr(func, "__name__", type(func).__name__)
-    home = getattr(inspect.unwrap(func), "__module__", None) or "__main__"
-    uses = list(dict.fromkeys(_scratch_violations(func, tuple(forbidden), home, set())))
+    if _is_remote(func):
+        from .scratch import source_violations
+
+        uses = source_violations(_remote_cells(), _remote_name(func), tuple(forbidden))
+    else:
+        home = getattr(inspect.unwrap(func), "__module__", None) or "__main__"
+        uses = list(dict.fromkeys(_scratch_violations(func, tuple(forbidden), home, set())))
     if uses:
         raise AssertionError(
             f"{name} must be written from scratch, but it uses " + "; ".join(uses[:3])
@@ -550,9 +555,39 @@ def warnings_as_feedback() -> Iterator[list[warnings.WarningMessage]]:
 # Every check of HOW a function is written reads its source (``inspect.getsource``) with
 # ``ast``, and has a twin that takes the source text alone (for a judge that only holds
 # the text of the student's cell).
+# --------------------------------------------------------------------------- in the judge
+# In the judge process (mlgrade.judge), a student's function or object is a proxy: the
+# checks below that look at how something is written read the submitted source instead.
+def _is_remote(value: object) -> bool:
+    return getattr(type(value), "__mlgrade_remote__", False) is True
+
+
+def _remote_cells() -> list[tuple[str, bool]]:
+    from .judge import student_cells
+
+    return student_cells()
+
+
+def _remote_name(func: object) -> str:
+    name = getattr(func, "__mlgrade_name__", None)
+    if not name:
+        raise AssertionError("a value computed by the student's code is not a function")
+    return name
+
+
 def source_of(func: object) -> str:
     """The dedented source of a student's function (or class), for the ``*_in_source`` checks."""
     __tracebackhide__ = True
+    if _is_remote(func):
+        from .scratch import definition_source
+
+        name = _remote_name(func)
+        text = definition_source(_remote_cells(), name)
+        if text is None:
+            raise AssertionError(
+                f"{name}: its source cannot be read; define it with def in a cell"
+            )
+        return textwrap.dedent(text)
     target = inspect.unwrap(func) if callable(func) else func
     if inspect.ismethod(target):
         target = target.__func__
@@ -631,6 +666,16 @@ def assert_no_loop(func: object, name: str | None = None) -> None:
     if not callable(func):
         raise AssertionError(f"expected a function, got {type(func).__name__}")
     name = name or getattr(func, "__name__", type(func).__name__)
+    if _is_remote(func):
+        from .scratch import definition_source, reachable_definitions
+
+        cells, top = _remote_cells(), _remote_name(func)
+        for helper in reachable_definitions(cells, top):
+            loops = loops_in_source(textwrap.dedent(definition_source(cells, helper)), helper)
+            if loops:
+                where = "" if helper == top else f" in {helper}"
+                raise AssertionError(f"{name}: no Python loop allowed; found {loops[0]}{where}")
+        return
     todo, seen = [inspect.unwrap(func)], set()
     while todo:
         f = todo.pop()
@@ -827,10 +872,16 @@ def assert_does_not_modify(func: object, *args: object, **kwargs: object) -> obj
     """
     __tracebackhide__ = True
     name = getattr(func, "__name__", type(func).__name__)
-    params = list(inspect.signature(func).parameters)
     snapshots = [_snapshot(a) for a in args]
     kw_snapshots = {k: _snapshot(v) for k, v in kwargs.items()}
-    result = call(func, *args, **kwargs)
+    if _is_remote(func):
+        # The student's kernel received copies: ask it for them as they are after the call.
+        params = _params_of(_function_node(source_of(func), name))
+        with student_errors(name):
+            result, args, kwargs = func.__mlgrade_call_keeping_args__(*args, **kwargs)
+    else:
+        params = list(inspect.signature(func).parameters)
+        result = call(func, *args, **kwargs)
     for i, (before, after) in enumerate(zip(snapshots, args, strict=True)):
         label = params[i] if i < len(params) else f"argument {i}"
         hit = _first_change(before, after, label)
@@ -948,6 +999,10 @@ def student_errors(name: str | None = None) -> Iterator[None]:
 
 def is_instance(value: object, kinds: type | tuple[type, ...]) -> bool:
     """``isinstance`` for test cells (the judge replaces student objects by proxies)."""
+    if _is_remote(value):
+        wanted = kinds if isinstance(kinds, tuple) else (kinds,)
+        mro = set(value.__mlgrade_mro__())
+        return any(f"{k.__module__}.{k.__qualname__}" in mro for k in wanted)
     return isinstance(value, kinds)
 
 
