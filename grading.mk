@@ -4,8 +4,8 @@
 #
 #   make release                      solutions/ -> exercises/ (student versions, committed)
 #   make validate                     sources pass their tests, student versions fail them
-#   make collect ASSIGNMENT=a1_information FROM=path/to/downloads
-#                                     copy <student>.ipynb (or <student>/...) into submitted/
+#   make collect ASSIGNMENT=a1_information [FROM=downloads/a1_information] [LMS=auto]
+#                                     an LMS download (Canvas, Moodle, Blackboard, plain) -> submitted/
 #   make autograde [ASSIGNMENT=...]   robust autograde of submitted/ + grading_report.{csv,md}
 #   make feedback [ASSIGNMENT=...]    feedback/<student>/<assignment>/*.html (no hidden tests)
 #   make export                       grades.csv from the gradebook
@@ -33,10 +33,14 @@ validate: $(INSTALLED)
 	@out=$$($(NBGRADER) validate --invert $(RELEASED) 2>&1); echo "$$out" | grep -v "INFO\|WARNING"; \
 	test $$(echo "$$out" | grep -c "Success! The notebook does not pass") -eq $(words $(RELEASED))
 
+# FROM defaults to downloads/<assignment>/ (git-ignored); LMS=auto|canvas|moodle|blackboard|plain,
+# DUE= due date for Canvas LATE marks, LMS_TIMEZONE= IANA zone of Blackboard file times.
 collect: $(INSTALLED)
-	@test -n "$(ASSIGNMENT)" -a -n "$(FROM)" || \
-		{ echo "usage: make collect ASSIGNMENT=a1_information FROM=folder"; exit 2; }
-	$(GRADING) collect $(ASSIGNMENT) $(FROM)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make collect ASSIGNMENT=a1_information" \
+		"[FROM=downloads/a1_information] [LMS=auto] [DUE=...] [LMS_TIMEZONE=UTC]"; exit 2; }
+	$(BIN)/python -m mlgrade.collect --lms "$(or $(LMS),auto)" \
+		$(if $(DUE),--due "$(DUE)") --timezone "$(or $(LMS_TIMEZONE),UTC)" \
+		"$(ASSIGNMENT)" "$(or $(FROM),downloads/$(ASSIGNMENT))"
 
 autograde: $(INSTALLED)
 	$(GRADING) autograde --student-timeout $(STUDENT_TIMEOUT) \
