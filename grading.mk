@@ -9,6 +9,8 @@
 #   make autograde [ASSIGNMENT=...]   robust autograde of submitted/ + grading_report.{csv,md}
 #   make feedback [ASSIGNMENT=...]    feedback/<student>/<assignment>/*.html (no hidden tests)
 #   make export                       grades.csv from the gradebook
+#   make report [ASSIGNMENT=...]      reports/<assignment>.html + CSV: class statistics, flagged
+#                                     submissions, Canvas and Moodle imports [GRADEBOOK_URL=...]
 #   make grading-test                 the simulated class through real nbgrader (pytest -m grading)
 
 # nbgrader runs helpers (alembic) by name: they live in the virtual environment.
@@ -18,7 +20,7 @@ ASSIGNMENTS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ip
 ASSIGNMENT ?=
 STUDENT_TIMEOUT ?= 600
 
-.PHONY: release validate collect autograde feedback export grading-test
+.PHONY: release validate collect autograde feedback export report grading-test
 
 release: $(INSTALLED)
 	$(GRADING) release $(ASSIGNMENTS)
@@ -53,6 +55,15 @@ feedback: $(INSTALLED)
 
 export: $(INSTALLED)
 	$(NBGRADER) export
+
+# The class report of every graded assignment (or ASSIGNMENT=...); GRADEBOOK_URL= any
+# SQLAlchemy URL of the gradebook (default sqlite:///gradebook.db), LMS_IDS= an LMS id map
+# for every assignment (default submitted/<assignment>.lms.csv, written by make collect).
+report: $(INSTALLED)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m mlgrade.classreport \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
+		$(if $(GRADEBOOK_URL),--gradebook-url '$(GRADEBOOK_URL)') \
+		$(if $(LMS_IDS),--lms-ids '$(LMS_IDS)')
 
 grading-test: $(INSTALLED)
 	$(BIN)/python -m pytest -m grading tests/grading
