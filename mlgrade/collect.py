@@ -252,9 +252,25 @@ def _read_zip(path: Path, label: str, problems: list[str]) -> list[Entry]:
     return entries
 
 
-def _student_file(name: str) -> bool:
-    """Whether a top-level zip is one student's file rather than an LMS download."""
-    return any(p.fullmatch(name) for p in (_CANVAS, _CANVAS_ANON, _MOODLE_FLAT, _BB))
+def _lms_name(path: str) -> bool:
+    """Whether a path is named the way an LMS names one student's file."""
+    parts = PurePosixPath(path).parts
+    patterns = (_CANVAS, _CANVAS_ANON, _MOODLE_FLAT, _BB)
+    return any(p.fullmatch(parts[-1]) for p in patterns) or any(
+        _MOODLE_DIR.fullmatch(part) for part in parts[:-1]
+    )
+
+
+def _top_zip(path: Path, label: str, problems: list[str]) -> list[Entry]:
+    """A zip at the top of the download folder: an LMS download, or one student's own zip
+    from an extracted download (named like a student's file, holding no LMS names), which
+    is left alone like any file that is not a notebook."""
+    found: list[str] = []
+    entries = _read_zip(path, label, found)
+    if _lms_name(PurePosixPath(label).name) and not any(_lms_name(e.path) for e in entries):
+        return [Entry(label, label, path.read_bytes)]
+    problems += found
+    return entries
 
 
 def read_download(source: Path, problems: list[str]) -> list[Entry]:
@@ -282,8 +298,8 @@ def read_download(source: Path, problems: list[str]) -> list[Entry]:
                 problems.append(f"{rel}: a symlink, refused")
             elif not path.is_file():
                 problems.append(f"{rel}: not a regular file, refused")
-            elif here == source and name.lower().endswith(".zip") and not _student_file(name):
-                entries += _read_zip(path, rel, problems)
+            elif here == source and name.lower().endswith(".zip"):
+                entries += _top_zip(path, rel, problems)
             elif path.stat().st_size > MAX_FILE_BYTES:
                 problems.append(f"{rel}: larger than {MAX_FILE_BYTES} bytes")
             else:
@@ -372,32 +388,41 @@ def _receipt(data: bytes) -> _Receipt | None:
     return _Receipt(who["user"].strip(), who["name"].strip(), date and date["when"], files)
 
 
+def _receipt_time(text: str) -> tuple[dt.datetime | None, str | None]:
+    """The local time and the zone (abbreviation or offset) of a receipt's date."""
+    from dateutil import parser
+
+    words = text.replace(" o'clock", "").split()
+    zone = words[-1] if words and re.fullmatch(r"[A-Z]{2,5}|[+-]\d{4}", words[-1]) else None
+    try:
+        return parser.parse(" ".join(words[:-1] if zone else words)), zone
+    except (ValueError, OverflowError):
+        return None, zone
+
+
 def _bb_time(
     stamp: str, receipt: _Receipt | None, zone: ZoneInfo, origin: str, problems: list[str]
 ) -> dt.datetime:
     """The attempt's time in UTC: the file name's local time in ``zone``, checked against
-    the receipt's ``Date Submitted`` (same local time, same zone abbreviation)."""
+    the receipt's ``Date Submitted`` (same local time, same zone) when it can be read."""
     local = dt.datetime.strptime(stamp, "%Y-%m-%d-%H-%M-%S").replace(tzinfo=zone)
-    if receipt and receipt.date:
-        match = re.fullmatch(r"(.+ [AP]M)(?: (\S+))?", receipt.date)
-        try:
-            said = dt.datetime.strptime(match[1], "%A, %B %d, %Y %I:%M:%S %p") if match else None
-        except ValueError:
-            said = None
-        if said is None:
-            problems.append(f"{origin}: cannot read the receipt's date {receipt.date!r}")
-        elif said != local.replace(tzinfo=None):
-            problems.append(f"{origin}: the receipt says {receipt.date!r}, the file name {stamp}")
-        elif match[2]:
-            abbr, ours = match[2], local.tzname()
-            utc_like = {"UTC", "GMT", "Z"}
-            same = abbr == ours or (abbr in utc_like and local.utcoffset() == dt.timedelta(0))
-            if not same:
-                problems.append(
-                    f"{origin}: Blackboard gives the time in {abbr}, but the time zone "
-                    f"{zone.key} gives {ours}: set LMS_TIMEZONE (--timezone) to the "
-                    "Blackboard server's zone, e.g. America/Chicago"
-                )
+    said, abbr = _receipt_time(receipt.date) if receipt and receipt.date else (None, None)
+    if said is not None and said != local.replace(tzinfo=None):
+        problems.append(f"{origin}: the receipt says {receipt.date!r}, the file name {stamp}")
+    elif abbr is not None:
+        if abbr[0] in "+-":
+            hours, minutes = int(abbr[1:3]), int(abbr[3:])
+            sign = 1 if abbr[0] == "+" else -1
+            same = local.utcoffset() == sign * dt.timedelta(hours=hours, minutes=minutes)
+        else:
+            utc_like = abbr in ("UTC", "GMT") and local.utcoffset() == dt.timedelta(0)
+            same = utc_like or abbr == local.tzname()
+        if not same:
+            problems.append(
+                f"{origin}: Blackboard gives the time in {abbr}, but the time zone "
+                f"{zone.key} gives {local.tzname()}: set LMS_TIMEZONE (--timezone) to the "
+                "Blackboard server's zone, e.g. America/Chicago"
+            )
     return local.astimezone(dt.UTC)
 
 
@@ -854,7 +879,8 @@ def collect(
         )
     skipped = [e for e in ignored if PurePosixPath(e.path).name != "timestamp.txt"]
     if skipped:
-        log(f"ignored {len(skipped)} file(s) that are not notebooks")
+        names = ", ".join(e.origin for e in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+        log(f"ignored {len(skipped)} file(s) that are not notebooks: {names}")
     for sid in sorted(plan.files):
         notes = sorted({n for s in plan.files[sid].values() for n in s.notes})
         late = " LATE" if plan.rows[sid]["late"] else ""

@@ -143,6 +143,20 @@ def test_canvas_zip_ids_late_marks_and_id_map(tmp_path):
     assert rows["obrienzoë-333"]["source"] == "submissions.zip:obrienzoë_333_444_a9.ipynb"
 
 
+def test_zips_in_a_folder_lms_downloads_opened_student_zips_left_alone(tmp_path):
+    root = _course(tmp_path)
+    download = tmp_path / "dl"
+    download.mkdir()
+    # Canvas names its zip after the course: digits and "_" like a student's file name.
+    _zip(download / "CS_101_2026-a9_submissions.zip", {"kay_5_6_a9.ipynb": _notebook("kay")})
+    (download / "lee_7_8_a9.ipynb").write_bytes(_notebook("lee"))  # already extracted
+    _zip(download / "lee_7_9_work.zip", {"a9.ipynb": _notebook("lee's own zip")})
+    said = []
+    assert collect(root, "a9", download, log=said.append) == ["kay-5", "lee-7"]
+    assert (root / "submitted" / "lee-7" / "a9" / "a9.ipynb").read_bytes() == _notebook("lee")
+    assert "ignored 1 file(s) that are not notebooks: lee_7_9_work.zip" in said
+
+
 def test_canvas_late_needs_a_due_date_and_reads_the_gradebook(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
 
@@ -252,6 +266,28 @@ def test_blackboard_attempts_receipts_and_time_zone(tmp_path):
     rows = {r["student_id"]: r for r in read_lms_map(root, "a9")}
     assert rows["mary_5Fjo"]["lms_user_id"] == "mary_jo"
     assert rows["mary_5Fjo"]["display_name"] == "Mary Jo"
+
+
+def test_blackboard_receipt_offsets_and_unreadable_dates(tmp_path):
+    root = _course(tmp_path)
+    download = tmp_path / "bb"
+    download.mkdir()
+    stem = "A_kim_attempt_2026-07-01-10-00-00"
+    (download / f"{stem}_a9.ipynb").write_bytes(_notebook())
+    (download / f"{stem}.txt").write_bytes(
+        _receipt("Kim", "kim", "1 July 2026 10:00:00 +0200", [])
+    )
+    assert _refused(tmp_path, root, download)[0].startswith(f"{stem}_a9.ipynb: Blackboard gives")
+    assert collect(root, "a9", download, timezone="Europe/Berlin") == ["kim"]
+    (download / f"{stem}.txt").write_bytes(_receipt("Kim", "kim", "sometime in July", []))
+    assert collect(root, "a9", download, timezone="Europe/Berlin") == ["kim"]
+    assert _stamp(root, "kim") == "2026-07-01 08:00:00.000000 UTC"
+    (download / f"{stem}.txt").write_bytes(_receipt("Kim", "kim", "2 July 2026 10:00:00", []))
+    problems = _refused(tmp_path, root, download, timezone="Europe/Berlin")
+    assert problems == [
+        f"{stem}_a9.ipynb: the receipt says '2 July 2026 10:00:00', "
+        "the file name 2026-07-01-10-00-00"
+    ]
 
 
 def test_timestamps_are_what_nbgrader_reads(tmp_path):
