@@ -3,6 +3,10 @@
 The book is built once per test session, from the real tree, into ``_build`` (the same
 folder ``make book`` uses, so a test run after ``make book`` is a warm rebuild and costs
 seconds). Both test modules call :func:`build_book`, which memoises its result.
+
+Set ``BOOK_PATH_OUTPUT=/some/folder`` to build into ``/some/folder/_build`` instead (the
+``--path-output`` of jupyter-book): several people can then test the book from one
+working tree without racing on ``_build``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import contextlib
 import functools
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,7 +27,9 @@ from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD_DIR = ROOT / "_build"
+# Where the book is built: ``$BOOK_PATH_OUTPUT/_build``, by default the repository's _build.
+PATH_OUTPUT = Path(os.environ.get("BOOK_PATH_OUTPUT") or ROOT).resolve()
+BUILD_DIR = PATH_OUTPUT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 BUILD_LOG = BUILD_DIR / "book-build.log"
 BOOK_TITLE = "From Logistic Regression to MLPs"
@@ -76,11 +83,18 @@ class BuildResult:
         return re.findall(r"(\S+\.ipynb): Executing notebook", self.log)
 
 
-def run_build(root: Path = ROOT, timeout: float = 1800) -> BuildResult:
-    """Run the strict build in ``root`` and return its exit code and cleaned log."""
+def run_build(
+    root: Path = ROOT, timeout: float = 1800, path_output: Path | None = None
+) -> BuildResult:
+    """Run the strict build in ``root`` and return its exit code and cleaned log.
+
+    ``path_output`` is jupyter-book's ``--path-output`` (the build lands in
+    ``path_output/_build``); ``None`` builds into ``root/_build``.
+    """
+    extra = [] if path_output is None else ["--path-output", str(path_output)]
     start = time.perf_counter()
     proc = subprocess.run(
-        [jupyter_book_executable(), *BUILD_COMMAND],
+        [jupyter_book_executable(), *BUILD_COMMAND, *extra],
         cwd=root,
         capture_output=True,
         text=True,
@@ -105,7 +119,7 @@ def build_book() -> BuildResult:
     with open(BUILD_DIR / ".book-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            result = run_build(ROOT)
+            result = run_build(ROOT, path_output=None if PATH_OUTPUT == ROOT else PATH_OUTPUT)
             BUILD_LOG.write_text(result.log, encoding="utf-8")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -306,3 +306,28 @@ def test_3_7_binary_cross_entropy_is_a_special_case_of_H_P_Q():
     assert per_point.shape == (5,)
     assert per_point.mean() == pytest.approx(binary_cross_entropy(y_hat, y))
     assert per_point[0] == pytest.approx(-math.log(0.2))  # = 1.61, the example of 2.6
+
+
+def test_3_7_kl_is_zero_at_the_optimum_only_if_the_family_contains_the_data():
+    # Issue 10: the lesson's binomial fit keeps KL = 0.0137 nats at the maximum-likelihood
+    # theta, because no binomial reproduces the 40 counts; the statement "KL is zero at the
+    # optimum" holds only when the family contains the data distribution.
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(1)
+    m, n_tosses = 40, 5
+    data = rng.binomial(n_tosses, 0.3, size=m)
+    p_data = np.bincount(data, minlength=n_tosses + 1) / m
+    thetas = np.linspace(0.001, 0.999, 999)
+    p_model = binom.pmf(np.arange(n_tosses + 1)[None, :], n_tosses, thetas[:, None])
+    kl = kl_divergence(np.broadcast_to(p_data, p_model.shape), p_model)
+    assert round(float(kl.min()), 4) == 0.0137
+    # at the closed-form estimate too, not only on the grid
+    theta_ml = data.mean() / n_tosses
+    kl_ml = kl_divergence(p_data, binom.pmf(np.arange(n_tosses + 1), n_tosses, theta_ml))
+    assert kl_ml == pytest.approx(kl.min(), abs=1e-5) and kl_ml > 0.01
+    # when the data distribution is itself a binomial, the minimum is zero
+    p_exact = binom.pmf(np.arange(n_tosses + 1), n_tosses, 0.3)
+    kl_exact = kl_divergence(np.broadcast_to(p_exact, p_model.shape), p_model)
+    assert thetas[kl_exact.argmin()] == pytest.approx(0.3, abs=1e-9)
+    assert kl_exact.min() == pytest.approx(0.0, abs=1e-12)

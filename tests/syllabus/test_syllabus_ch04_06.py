@@ -128,6 +128,48 @@ def test_4_7_the_product_feature_makes_xor_separable():
     assert Perceptron(max_epochs=100).fit(lifted, y).converged_
 
 
+def test_4_5_updates_during_an_epoch_are_not_the_errors_of_the_final_model():
+    # Issue 10: iris is stored sorted by species, and the rule visits the points in order.
+    # The number of updates in the last epoch then says little about the final line.
+    X, y = iris_versicolor()
+    assert y[:50].sum() == 0 and y[50:100].sum() == 50 and y[100:].sum() == 0  # sorted
+    sorted_model = Perceptron(max_epochs=100).fit(X, y)
+    wrong_sorted = int(np.sum(sorted_model.predict(X) != y))
+    # the final model's errors, counted by hand from its weights
+    assert wrong_sorted == int(np.sum(((X @ sorted_model.w + sorted_model.b) >= 0) != y))
+    assert sorted_model.errors_[-1] == 3 and wrong_sorted == 56  # the issue's numbers
+    # shuffled as in the lesson: the two counts differ, and the final model is no better
+    # than always answering "not versicolor" (50 wrong)
+    order = np.random.default_rng(1).permutation(len(y))
+    shuffled = Perceptron(max_epochs=100).fit(X[order], y[order])
+    wrong_shuffled = int(np.sum(shuffled.predict(X) != y))
+    assert not shuffled.converged_
+    assert shuffled.errors_[-1] != wrong_shuffled
+    assert wrong_shuffled >= 50
+    # where it stops depends on the order
+    wrong = {
+        int(np.sum(Perceptron(max_epochs=100).fit(X[p], y[p]).predict(X) != y))
+        for p in (np.random.default_rng(s).permutation(150) for s in range(10, 20))
+    }
+    assert len(wrong) > 3
+
+
+def test_4_7_the_perceptron_on_lifted_xor_stops_with_two_corners_on_its_boundary():
+    # Issue 10: "converges" on the lifted XOR only through step(0) = 1.
+    X, y = xor()
+    lifted = np.column_stack([X, X[:, 0] * X[:, 1]])
+    model = Perceptron(max_epochs=100).fit(lifted, y)
+    assert model.converged_
+    z = model.decision_function(lifted)
+    assert int(np.sum(z == 0)) == 2  # (0, 1) and (1, 0) lie exactly on the boundary
+    assert np.array_equal(np.flatnonzero(z == 0), np.flatnonzero(y == 1))
+    # a strict threshold (z > 0) would call them class 0: no margin at all
+    assert not np.array_equal((z > 0).astype(int), y)
+    # the hand-set neuron keeps every corner at |z| = 0.5
+    z_hand = lifted @ np.array([1.0, 1.0, -2.0]) - 0.5
+    assert np.min(np.abs(z_hand)) == 0.5 and np.array_equal((z_hand > 0).astype(int), y)
+
+
 # ----------------------------------------------------------------- chapter 5
 def _hand_built_xor():
     W1 = np.array([[-7.0, 7.0], [7.0, -7.0]])  # columns: hidden unit 1 (-7, 7), unit 2 (7, -7)
@@ -189,6 +231,101 @@ def test_5_6_montufar_bound_numbers_of_the_lesson():
     ]
     # one layer of 48 units: at most 1 + 48 + 1128 regions
     assert linear_regions_lower_bound(2, 48, 1) == 1 + 48 + math.comb(48, 2) == 1_177
+
+
+def _iris_hidden_layer():
+    """The two fitted hidden units of the lesson: "not setosa" and "not virginica"."""
+    from mlcourse.perceptron import LogisticRegression
+
+    X, y = iris_versicolor()
+    setosa = (y == 0) & (X[:, 0] < 2.5)
+    virginica = (y == 0) & ~setosa
+    not_setosa = LogisticRegression(lr=0.1, epochs=3000).fit(X, (~setosa).astype(int))
+    not_virginica = LogisticRegression(lr=0.1, epochs=3000).fit(X, (~virginica).astype(int))
+    W1 = np.column_stack([not_setosa.w, not_virginica.w])
+    b1 = np.array([not_setosa.b, not_virginica.b])
+    return X, y, W1, b1
+
+
+def test_5_2_versicolor_two_lines_and_a_sharp_and():
+    # Issue 10: the AND unit (7, 7, -9) fires when h1 + h2 >= 9/7, so with h1 = 1 the
+    # second unit needs only h2 >= 0.29; 13 flowers wrong. A sharper AND (both units past
+    # one half) gets 5 wrong, accuracy 0.967.
+    X, y, W1, b1 = _iris_hidden_layer()
+    soft = MLP.from_params(
+        [(W1, b1), (np.array([[7.0], [7.0]]), np.array([-9.0]))], "sigmoid", "sigmoid"
+    )
+    sharp = MLP.from_params(
+        [(W1, b1), (np.array([[20.0], [20.0]]), np.array([-30.0]))], "sigmoid", "sigmoid"
+    )
+    wrong_soft = soft.predict(X) != y
+    wrong_sharp = sharp.predict(X) != y
+    assert int(wrong_soft.sum()) == 13 and round(float(np.mean(~wrong_soft)), 3) == 0.913
+    assert int(wrong_sharp.sum()) == 5 and round(float(np.mean(~wrong_sharp)), 3) == 0.967
+    assert int(np.sum(wrong_soft & ~wrong_sharp)) - int(np.sum(~wrong_soft & wrong_sharp)) == 8
+    # the soft AND's threshold on h2 when h1 = 1, by hand
+    h2 = np.linspace(0, 1, 1001)
+    fires = sigmoid(7.0 * 1.0 + 7.0 * h2 - 9.0) >= 0.5
+    assert h2[fires].min() == pytest.approx(2 / 7, abs=1e-3)
+    # the sharp AND agrees with thresholding both hidden units at one half
+    H = sigmoid(X @ W1 + b1)
+    both = ((H[:, 0] >= 0.5) & (H[:, 1] >= 0.5)).astype(int)
+    assert np.array_equal(sharp.predict(X), both)
+
+
+def test_5_2_versicolor_with_hand_set_weights():
+    # The lesson's hand-set network (as in ELTE's lecture): "petal length > 2.5" and
+    # "length + 2 width < 8", each times 10, and the sharp AND.
+    X, y = iris_versicolor()
+    W1 = np.array([[10.0, -10.0], [0.0, -20.0]])
+    b1 = np.array([-25.0, 80.0])
+    net = MLP.from_params(
+        [(W1, b1), (np.array([[20.0], [20.0]]), np.array([-30.0]))], "sigmoid", "sigmoid"
+    )
+    by_rule = ((X[:, 0] > 2.5) & (X[:, 0] + 2 * X[:, 1] < 8)).astype(int)
+    assert np.array_equal(net.predict(X), by_rule)
+    assert round(float(np.mean(net.predict(X) == y)), 3) == 0.973
+
+
+def test_5_6_depth_a_sawtooth_of_2_to_the_L_pieces_from_2L_relu_units():
+    # L layers of the tent t(x) = 2 relu(x) - 4 relu(x - 1/2): 2^L linear pieces on [0, 1].
+    first = (np.array([[1.0, 1.0]]), np.array([0.0, -0.5]))
+    fold = (np.array([[2.0, 2.0], [-4.0, -4.0]]), np.array([0.0, -0.5]))
+    out = (np.array([[2.0], [-4.0]]), np.array([0.0]))
+    x = np.linspace(0.0, 1.0, 2**12 + 1)
+    for L in range(1, 7):
+        net = MLP.from_params([first] + [fold] * (L - 1) + [out], "relu", "identity")
+        values = net.forward(x[:, None])[:, 0]
+        # the L-fold tent, written out
+        expected = x.copy()
+        for _ in range(L):
+            expected = np.where(expected < 0.5, 2 * expected, 2 - 2 * expected)
+        np.testing.assert_allclose(values, expected, atol=1e-12)
+        slopes = np.diff(values) / np.diff(x)
+        pieces = 1 + int(np.sum(np.abs(np.diff(slopes)) > 1e-6))
+        assert pieces == 2**L
+        assert sum(W.shape[1] for W, _ in net.params[:-1]) == 2 * L
+    # one hidden layer of m ReLU units on a 1-D input: at most m + 1 pieces
+    rng = np.random.default_rng(0)
+    m = 10
+    shallow = MLP([1, m, 1], activation="relu", output="identity", rng=rng)
+    values = shallow.forward(np.linspace(-3, 3, 20001)[:, None])[:, 0]
+    slopes = np.diff(values) / np.diff(np.linspace(-3, 3, 20001))
+    assert 1 + int(np.sum(np.abs(np.diff(slopes)) > 1e-6)) <= m + 1
+
+
+def test_5_7_training_and_test_loss_on_the_same_weights():
+    # Issue 10: train()'s per-epoch loss is the mean of the mini-batch losses during the
+    # epoch; the loss of the final weights on the same points is a different number.
+    from mlcourse.datasets import moons
+    from mlcourse.losses import binary_cross_entropy
+    from mlcourse.optim import train
+
+    X, y = moons(60, noise=0.4, rng=0)
+    net = MLP([2, 20, 20, 20, 1], activation="relu", output="sigmoid", rng=0)
+    history = train(net, X, y, loss="binary_cross_entropy", lr=0.2, epochs=1, batch_size=20, rng=0)
+    end_of_epoch = float(binary_cross_entropy(net.forward(X)[:, 0], y))
+    assert abs(history["loss"][-1] - end_of_epoch) > 1e-3
 
 
 # ----------------------------------------------------------------- chapter 6
