@@ -248,7 +248,8 @@ def _read_zip(path: Path, label: str, problems: list[str]) -> list[Entry]:
         if info.file_size > MAX_FILE_BYTES:
             problems.append(f"{label}: member {name!r} is larger than {MAX_FILE_BYTES} bytes")
             continue
-        entries.append(Entry(name, f"{label}:{name}", lambda info=info: archive.read(info)))
+        path = name.replace("\\", "/")  # a backslash in a zip name is a Windows separator
+        entries.append(Entry(path, f"{label}:{name}", lambda info=info: archive.read(info)))
     return entries
 
 
@@ -443,7 +444,7 @@ def _blackboard(
     for i, entry in enumerate(entries):
         path = PurePosixPath(entry.path)
         match = _BB.fullmatch(path.name)
-        if not match or match["file"] is None:
+        if not match or match["file"] is None or not path.name.lower().endswith(".ipynb"):
             continue
         used.add(i)
         receipt = receipts.get((str(path.parent), match["stem"]))
@@ -732,6 +733,8 @@ def _check_destinations(submitted: Path, assignment: str, plan: Plan) -> list[st
         for part in (submitted / sid, folder):
             if part.is_symlink():
                 problems.append(f"{part} is a symlink: refused")
+            elif part.exists() and not part.is_dir():
+                problems.append(f"{part} exists and is not a folder: refused")
         targets += [folder / name for name in notebooks] + [folder / "timestamp.txt"]
     for target in targets:
         if target.is_symlink():

@@ -246,6 +246,7 @@ def test_blackboard_attempts_receipts_and_time_zone(tmp_path):
             [("a9.ipynb", f"{second}_a9.ipynb")],
         ),
         f"{under}_a9.ipynb": _notebook("mary jo"),
+        f"{under}_notes.txt": b"a file the student uploaded too: not a receipt, not a notebook",
         f"{under}.txt": _receipt(
             "Mary Jo",
             "mary_jo",
@@ -397,6 +398,7 @@ def test_zip_slip_and_symlinks_are_refused(tmp_path):
             "/abs.ipynb": _notebook(),
             "ok/../../y.ipynb": _notebook(),
             "C:/win.ipynb": _notebook(),
+            "..\\dos.ipynb": _notebook(),
         },
     )
     link = zipfile.ZipInfo("linked.ipynb")
@@ -406,8 +408,8 @@ def test_zip_slip_and_symlinks_are_refused(tmp_path):
     (download / "mallory.ipynb").symlink_to(secret)
     (download / "trudy").symlink_to(tmp_path / "outside", target_is_directory=True)
     problems = _refused(tmp_path, root, download)
-    assert len(problems) == 7, problems
-    assert sum("zip-slip" in p for p in problems) == 5
+    assert len(problems) == 8, problems
+    assert sum("zip-slip" in p for p in problems) == 6
     assert sum("a symlink, refused" in p for p in problems) == 2
 
 
@@ -428,6 +430,11 @@ def test_symlinks_in_submitted_are_never_followed(tmp_path):
     problems = _refused(tmp_path, root, download)
     assert any("a9.ipynb is a symlink: refused" in p for p in problems)
     assert not target.exists()
+    (root / "submitted" / "eve" / "a9" / "a9.ipynb").unlink()
+    (root / "submitted" / "eve" / "a9").rmdir()
+    (root / "submitted" / "eve" / "a9").write_text("a file where a folder goes")
+    problems = _refused(tmp_path, root, download)
+    assert any("exists and is not a folder" in p for p in problems)
 
 
 def test_recollect_is_idempotent_and_replaces_stale_files(tmp_path):
