@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from itertools import pairwise  # noqa: E402
 
-from mlcourse.losses import _cross_entropy_fast  # noqa: E402
+from mlcourse.losses import cross_entropy_and_grad  # noqa: E402
 from mlcourse.mlp import MLP  # noqa: E402
 
 LAYERS = [64, 128, 128, 10]
@@ -82,7 +82,7 @@ def main(argv=None) -> float:
 
     def mlcourse_step():
         logits = net.forward(X)
-        loss, dlogits = _cross_entropy_fast(logits, y)
+        loss, dlogits = cross_entropy_and_grad(logits, y)
         return loss, net.backward(dlogits)
 
     def torch_step():

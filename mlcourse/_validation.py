@@ -13,8 +13,20 @@ Every check is a single O(size) pass over the array and allocates nothing of the
 the input in the common (valid) case, except :func:`check_probabilities`, which needs
 the row sums, and :func:`check_labels` with more than two allowed values. The checks
 are cheap next to a matrix product, but the hot loop of a training run may still skip
-them by calling the private ``_fast`` functions of :mod:`mlcourse.activations` and
-:mod:`mlcourse.losses`.
+them: see :mod:`mlcourse._fast`.
+
+Checks first, then the formula
+------------------------------
+A public function of the package states its checks in one line, the :func:`checked`
+decorator, and its body is the formula alone::
+
+    @checked(z=finite_array)
+    def sigmoid(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1, e) / (1 + e)
+
+``unchecked(sigmoid)`` is that body without the checks, for code that has checked its
+data already.
 
 Examples
 --------
@@ -31,16 +43,20 @@ ValueError: z contains NaN at index (1,); expected finite values
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import inspect
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 __all__ = [
+    "FLOAT_DTYPES",
     "NameRegistry",
     "UnknownNameError",
     "as_float_array",
     "check_class_indices",
     "check_finite",
+    "check_float_dtype",
     "check_in_range",
     "check_int",
     "check_labels",
@@ -48,10 +64,16 @@ __all__ = [
     "check_positive",
     "check_probabilities",
     "check_same_shape",
+    "checked",
+    "finite_array",
     "format_index",
+    "learning_rate",
+    "real_number",
+    "unchecked",
 ]
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: The dtypes the package computes in: float32 stays float32, float64 stays float64.
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def format_index(flat_or_tuple, shape: tuple[int, ...]) -> str:
@@ -102,7 +124,7 @@ def as_float_array(x, name: str) -> np.ndarray:
         raise ValueError(
             f"{name}: expected a real numeric array, got {type(x).__name__} ({exc})"
         ) from exc
-    if arr.dtype in _FLOAT_DTYPES:
+    if arr.dtype in FLOAT_DTYPES:
         return arr
     if arr.dtype.kind in "biuf":
         return arr.astype(np.float64)
@@ -153,6 +175,50 @@ def check_finite(x: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
         sign = "-" if value < 0 else ""
         where = format_index(flat, x.shape)
         raise ValueError(f"{name} contains {sign}inf at index {where}; expected finite values")
+
+
+def finite_array(x, name: str) -> np.ndarray:
+    """``x`` as a float32/float64 array (:func:`as_float_array`) without NaN or inf.
+
+    The usual argument check of :func:`checked`: ``@checked(z=finite_array)``.
+    """
+    arr = as_float_array(x, name)
+    check_finite(arr, name)
+    return arr
+
+
+def real_number(value, name: str) -> float:
+    """A finite real scalar parameter (such as a slope ``alpha``) as a Python ``float``.
+
+    A Python float keeps a float32 array float32 in arithmetic (no upcast).
+
+    Raises
+    ------
+    ValueError
+        ``"alpha: expected a real number, got 'x'"`` or ``"alpha is nan; expected a
+        finite number"``.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise ValueError(f"{name} is {number}; expected a finite number")
+    return number
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as a ``np.dtype``, raising unless it is float32 or float64.
+
+    Raises
+    ------
+    ValueError
+        ``"dtype is int64; expected float32 or float64"``.
+    """
+    dt = np.dtype(dtype)
+    if dt not in FLOAT_DTYPES:
+        raise ValueError(f"{name} is {dt}; expected float32 or float64")
+    return dt
 
 
 def check_ndim(x: np.ndarray, name: str, ndim: int | Iterable[int], expected: str = "") -> None:
@@ -382,6 +448,17 @@ def check_positive(value, name: str, what: str = "number") -> float:
     return number
 
 
+def learning_rate(lr, name: str = "lr") -> float:
+    """``lr`` as a positive finite ``float``, for :func:`checked` (``lr=learning_rate``).
+
+    Raises
+    ------
+    ValueError
+        ``"lr is -0.1; expected a positive finite learning rate"``.
+    """
+    return check_positive(lr, name, "learning rate")
+
+
 class UnknownNameError(KeyError, ValueError):
     """An unknown name looked up in a :class:`NameRegistry`.
 
@@ -419,17 +496,101 @@ class NameRegistry(dict):
         self.argument = argument
         self.kind = kind
 
-    def lookup(self, name):
-        """``self[name]``, with a ``ValueError`` also for a name that is not a ``str``."""
+    def lookup(self, name, argument: str | None = None):
+        """``self[name]``, with a ``ValueError`` also for a name that is not a ``str``.
+
+        ``argument`` names the caller's argument in the message (default: the
+        registry's own ``argument``), e.g. ``"output: unknown activation 'soft'; ..."``.
+        """
+        argument = argument or self.argument
         if not isinstance(name, str):
             article = "an" if self.kind[:1] in "aeiou" else "a"
             raise ValueError(
-                f"{self.argument}: expected {article} {self.kind} name (str), got {name!r}"
+                f"{argument}: expected {article} {self.kind} name (str), got {name!r}"
             )
+        if name not in self:
+            raise self.unknown(name, argument)
         return self[name]
 
-    def __missing__(self, name):
+    def unknown(self, name, argument: str | None = None) -> UnknownNameError:
+        """The error for a name that is not in the registry: the one wording of the package."""
         known = ", ".join(sorted(self))
-        raise UnknownNameError(
-            f"{self.argument}: unknown {self.kind} {name!r}; expected one of: {known}"
+        return UnknownNameError(
+            f"{argument or self.argument}: unknown {self.kind} {name!r}; expected one of: {known}"
         )
+
+    def __missing__(self, name):
+        raise self.unknown(name)
+
+
+# ------------------------------------------------------------ checks, then the formula
+def checked(*relations: Callable, **converters: Callable):
+    """Decorator: check a function's arguments, then run its body (the formula) on them.
+
+    Parameters
+    ----------
+    *relations : callables
+        Checks that relate several arguments (shapes that must fit, a slope per unit),
+        run after the converters. Each is called with the arguments that its own
+        signature names, by name; it raises ``ValueError``, or returns ``None`` or a dict
+        of arguments to replace (e.g. class indices turned into one-hot rows).
+    **converters : callables
+        ``argument=convert``: ``convert(value, "argument")`` checks one argument and
+        returns what the body receives, e.g. ``z=finite_array``. Defaults are converted
+        too.
+
+    Returns
+    -------
+    The decorated function. It keeps the name, docstring and signature of the body, and
+    ``unchecked(f)`` returns the body alone (Python's ``f.__wrapped__``).
+
+    Examples
+    --------
+    >>> @checked(z=finite_array)
+    ... def double(z):
+    ...     return 2 * z
+    >>> double([1, 2])
+    array([2., 4.])
+    >>> double([0.0, float("nan")])
+    Traceback (most recent call last):
+        ...
+    ValueError: z contains NaN at index (1,); expected finite values
+    >>> unchecked(double)(np.array([0.0, float("nan")]))
+    array([ 0., nan])
+    """
+
+    def decorate(body):
+        signature = inspect.signature(body)
+        for name in converters:
+            if name not in signature.parameters:
+                raise TypeError(f"checked: {body.__name__} has no argument {name!r}")
+        named = [
+            (relation, tuple(inspect.signature(relation).parameters)) for relation in relations
+        ]
+
+        @functools.wraps(body)
+        def checked_body(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = bound.arguments
+            for name, convert in converters.items():
+                arguments[name] = convert(arguments[name], name)
+            for relation, names in named:
+                replaced = relation(**{name: arguments[name] for name in names})
+                if replaced:
+                    arguments.update(replaced)
+            return body(*bound.args, **bound.kwargs)
+
+        checked_body.__checked__ = True
+        return checked_body
+
+    return decorate
+
+
+def unchecked(function: Callable) -> Callable:
+    """The body of a function decorated with :func:`checked`: its formula, without checks.
+
+    The caller promises what the checks would have made sure of (float arrays of the
+    right shapes, without NaN). A function that is not decorated is returned as it is.
+    """
+    return function.__wrapped__ if getattr(function, "__checked__", False) else function

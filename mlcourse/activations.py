@@ -16,27 +16,30 @@ Conventions
 * Bad input (NaN or inf in ``z``, a strange parameter, an unknown name) raises
   :class:`ValueError` naming the argument.
 
-The registry
-------------
-``ACTIVATIONS`` maps a name to ``(f, f_grad)`` where both take only ``z``. The
-parametrised activations are registered with their default parameters (the values in
-their signatures): ``"leaky_relu"`` has ``alpha=0.01``, ``"elu"`` has ``alpha=1.0``,
-``"swish"`` has ``beta=1.0`` (that is SiLU). For other values call the functions
-directly, e.g. ``functools.partial(elu, alpha=0.5)``. ``prelu`` is *not* in the
-registry because its slope ``a`` is a learnable parameter that a layer must own.
-``softmax`` and ``log_softmax`` are not elementwise (their derivative is a Jacobian) and
-are not in the registry either. An unknown name raises ``ValueError`` listing the known
-names (the error is also a ``KeyError``, so ``dict``-style code keeps working).
+The table
+---------
+``ACTIVATION_TABLE`` is the one place that says what the course knows about an
+activation: one :class:`Activation` entry per name, with the function, its derivative,
+whether it acts on whole rows, the initialisation that suits it and its PyTorch module.
+The layers, the MLP, ``to_torch`` and the tests all read it, so adding an activation is
+one entry here plus its formula (see CONTRIBUTING.md).
 
-Fast path (for the MLP hot loop)
---------------------------------
-The public functions validate their input (a NaN scan, one cheap pass). A training
-loop that has already validated its data may call the private, unchecked helpers
-``_relu_fast(z, out=None)``, ``_relu_backward_fast(dout, z, out=None)`` (``dout * (z >
-0)``) and ``_softmax_fast(z, out=None)`` (last axis). They accept float arrays only, never
-copy more than the output, support ``out=`` for in-place use, and are tested against
-the public functions. Their names start with an underscore because they skip the checks;
-they are nevertheless kept stable for :mod:`mlcourse.layers` and :mod:`mlcourse.mlp`.
+``ACTIVATIONS`` is the elementwise part of the table as ``name -> (f, f_grad)``, both
+taking only ``z``. The parametrised activations are there with their default parameters
+(the values in their signatures): ``"leaky_relu"`` has ``alpha=0.01``, ``"elu"`` has
+``alpha=1.0``, ``"swish"`` has ``beta=1.0`` (that is SiLU). For other values call the
+functions directly, e.g. ``functools.partial(elu, alpha=0.5)``. ``prelu`` is in neither
+because its slope ``a`` is a learnable parameter that a layer must own. ``softmax`` and
+``log_softmax`` act on rows (their derivative is a Jacobian): they are in the table,
+not in ``ACTIVATIONS``. An unknown name raises ``ValueError`` listing the known names
+(the error is also a ``KeyError``, so ``dict``-style code keeps working).
+
+Checks, then the formula
+------------------------
+Each function states its checks in its ``@checked`` decorator (``z`` becomes a float
+array without NaN or inf) and its body is the formula, so ``inspect.getsource`` shows
+the mathematics. ``unchecked(f)`` (:mod:`mlcourse._validation`) is the body alone, the
+fast path of the layers.
 
 References
 ----------
@@ -49,13 +52,18 @@ Gimpel (2016), "Gaussian error linear units" (GELU); Ramachandran et al. (2017),
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from mlcourse._validation import NameRegistry, as_float_array, check_finite
+from mlcourse._validation import NameRegistry, checked, finite_array, real_number
 
 __all__ = [
     "ACTIVATIONS",
+    "ACTIVATION_TABLE",
+    "INIT_FAMILIES",
+    "Activation",
     "elu",
     "elu_grad",
     "gelu",
@@ -85,37 +93,31 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- helpers
-def _checked(z, name: str = "z") -> np.ndarray:
-    """``z`` as a float32/float64 array without NaN or inf."""
-    arr = as_float_array(z, name)
-    check_finite(arr, name)
-    return arr
-
-
-def _param(value, name: str) -> float:
-    """A finite real scalar parameter as a Python float (keeps float32 arrays float32)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} is {v}; expected a finite number")
-    return v
-
-
-def _check_axis(axis, z: np.ndarray, name: str = "z") -> int:
+# --------------------------------------------------------------------------- checks
+def _axis_fits(z, axis) -> None:
+    """``axis`` is an axis of ``z`` (and ``z`` has at least one)."""
     if z.ndim == 0:
-        raise ValueError(f"{name} has shape (); expected at least a 1-D array")
-    if not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
+        raise ValueError("z has shape (); expected at least a 1-D array")
+    if not isinstance(axis, int | np.integer) or not -z.ndim <= axis < z.ndim:
         raise ValueError(
             f"axis is {axis!r}; expected an integer in [{-z.ndim}, {z.ndim - 1}] "
-            f"for {name} with shape {z.shape}"
+            f"for z with shape {z.shape}"
         )
-    return int(axis)
+
+
+def _slope_fits(z, a) -> dict:
+    """``a`` is one slope, or one per unit (the last axis of ``z``); in ``z``'s dtype."""
+    if a.ndim > 1 or (a.ndim == 1 and (z.ndim == 0 or a.shape[0] != z.shape[-1])):
+        last = z.shape[-1] if z.ndim else 1
+        raise ValueError(
+            f"a has shape {a.shape}; expected a scalar or shape ({last},) "
+            f"(one slope per unit, the last axis of z with shape {z.shape})"
+        )
+    return {"a": a.astype(z.dtype, copy=False)}
 
 
 # ------------------------------------------------------------------- identity, step
+@checked(z=finite_array)
 def identity(z):
     r"""Identity (linear) activation :math:`f(z) = z`.
 
@@ -128,14 +130,16 @@ def identity(z):
     numpy.ndarray
         A copy of ``z`` (so that in-place changes to the output never touch ``z``).
     """
-    return _checked(z).copy()
+    return z.copy()
 
 
+@checked(z=finite_array)
 def identity_grad(z):
     r"""Derivative of :func:`identity`: :math:`f'(z) = 1`, an array of ones like ``z``."""
-    return np.ones_like(_checked(z))
+    return np.ones_like(z)
 
 
+@checked(z=finite_array)
 def step(z):
     r"""Binary step (Heaviside) activation, the perceptron's output unit.
 
@@ -151,29 +155,20 @@ def step(z):
         Zeros and ones, same shape and float dtype as ``z``; ``step(0) = 1``
         (``torch.heaviside(z, 1)``).
     """
-    z = _checked(z)
     return (z >= 0).astype(z.dtype)
 
 
+@checked(z=finite_array)
 def step_grad(z):
     r"""Derivative of :func:`step`: 0 everywhere (undefined at 0, where we also return 0).
 
     The zero gradient is why the perceptron is not trained by gradient descent.
     """
-    return np.zeros_like(_checked(z))
+    return np.zeros_like(z)
 
 
 # ---------------------------------------------------------------- sigmoid and tanh
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1, e) / (1 + e)
-
-
-def _sigmoid_grad(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return e / ((1 + e) * (1 + e))
-
-
+@checked(z=finite_array)
 def sigmoid(z):
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z}) = e^z / (1 + e^z)`.
 
@@ -198,9 +193,11 @@ def sigmoid(z):
     --------
     sigmoid_grad, softplus, mlcourse.losses.binary_cross_entropy_with_logits
     """
-    return _sigmoid(_checked(z))
+    e = np.exp(-np.abs(z))  # e^{-|z|} is in (0, 1]: it never overflows
+    return np.where(z >= 0, 1, e) / (1 + e)
 
 
+@checked(z=finite_array)
 def sigmoid_grad(z):
     r"""Derivative of :func:`sigmoid`: :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`.
 
@@ -212,9 +209,11 @@ def sigmoid_grad(z):
     to within 1e-16 absolute). The decay like :math:`e^{-|z|}` is the saturation that
     makes deep sigmoid networks slow to train.
     """
-    return _sigmoid_grad(_checked(z))
+    e = np.exp(-np.abs(z))
+    return e / ((1 + e) * (1 + e))
 
 
+@checked(z=finite_array)
 def tanh(z):
     r"""Hyperbolic tangent :math:`\tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z}) = 2\sigma(2z) - 1`.
 
@@ -228,9 +227,10 @@ def tanh(z):
     -------
     numpy.ndarray, same shape and dtype as ``z``
     """
-    return np.tanh(_checked(z))
+    return np.tanh(z)
 
 
+@checked(z=finite_array)
 def tanh_grad(z):
     r"""Derivative of :func:`tanh`: :math:`1 - \tanh^2(z) = 1 / \cosh^2(z)`.
 
@@ -240,24 +240,12 @@ def tanh_grad(z):
     overflows (``cosh`` would, for ``|z| > 710``) nor loses the tail to rounding
     (:math:`1 - \tanh^2` is exactly 0 once ``tanh`` rounds to 1).
     """
-    z = _checked(z)
     e = np.exp(-2 * np.abs(z))
     return 4 * e / ((1 + e) * (1 + e))
 
 
 # ------------------------------------------------------------------ ReLU family
-def _relu_fast(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Unchecked ReLU for the hot loop: ``max(z, 0)``; ``out=z`` works in place."""
-    return np.maximum(z, 0, out=out)
-
-
-def _relu_backward_fast(
-    dout: np.ndarray, z: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """Unchecked ReLU backward ``dout * (z > 0)``; ``z`` may also be the ReLU output."""
-    return np.multiply(dout, z > 0, out=out)
-
-
+@checked(z=finite_array)
 def relu(z):
     r"""Rectified linear unit :math:`\mathrm{ReLU}(z) = \max(0, z)`.
 
@@ -273,20 +261,21 @@ def relu(z):
     -----
     Not bounded above, not zero-centred; a unit whose pre-activation is negative for
     every input gets no gradient ("dying ReLU"), hence the tip of a small positive
-    bias such as 0.1. See ``_relu_fast`` in the module notes for the unchecked version.
+    bias such as 0.1.
     """
-    return _relu_fast(_checked(z))
+    return np.maximum(z, 0)
 
 
+@checked(z=finite_array)
 def relu_grad(z):
     r"""Derivative of :func:`relu`: 1 for :math:`z > 0`, 0 for :math:`z \le 0`.
 
     At the kink ``z = 0`` we return the subgradient 0, as PyTorch does.
     """
-    z = _checked(z)
     return (z > 0).astype(z.dtype)
 
 
+@checked(z=finite_array, alpha=real_number)
 def leaky_relu(z, alpha=0.01):
     r"""Leaky ReLU :math:`f(z) = z` for :math:`z > 0`, :math:`\alpha z` otherwise.
 
@@ -302,31 +291,17 @@ def leaky_relu(z, alpha=0.01):
     -------
     numpy.ndarray, same shape and dtype as ``z``
     """
-    z = _checked(z)
-    alpha = _param(alpha, "alpha")
     return np.where(z > 0, z, alpha * z)
 
 
+@checked(z=finite_array, alpha=real_number)
 def leaky_relu_grad(z, alpha=0.01):
     r"""Derivative of :func:`leaky_relu`: 1 for :math:`z > 0`, :math:`\alpha` for
     :math:`z \le 0` (``alpha`` at the kink, as PyTorch)."""
-    z = _checked(z)
-    alpha = _param(alpha, "alpha")
-    return np.where(z > 0, z.dtype.type(1), z.dtype.type(alpha))
+    return np.where(z > 0, 1, alpha).astype(z.dtype)
 
 
-def _prelu_slope(a, z: np.ndarray) -> np.ndarray:
-    a = as_float_array(a, "a")
-    check_finite(a, "a")
-    if a.ndim > 1 or (a.ndim == 1 and (z.ndim == 0 or a.shape[0] != z.shape[-1])):
-        last = z.shape[-1] if z.ndim else 1
-        raise ValueError(
-            f"a has shape {a.shape}; expected a scalar or shape ({last},) "
-            f"(one slope per unit, the last axis of z with shape {z.shape})"
-        )
-    return a.astype(z.dtype, copy=False)
-
-
+@checked(_slope_fits, z=finite_array, a=finite_array)
 def prelu(z, a):
     r"""Parametric ReLU (He et al., 2015): :math:`f(z) = z` for :math:`z > 0`,
     :math:`a z` otherwise, with a learnable slope :math:`a`.
@@ -347,19 +322,17 @@ def prelu(z, a):
     prelu_grad : the derivative with respect to ``z``.
     prelu_grad_a : the derivative with respect to ``a``.
     """
-    z = _checked(z)
-    a = _prelu_slope(a, z)
     return np.where(z > 0, z, a * z)
 
 
+@checked(_slope_fits, z=finite_array, a=finite_array)
 def prelu_grad(z, a):
     r"""Derivative of :func:`prelu` with respect to ``z``: 1 for :math:`z > 0`, :math:`a`
     for :math:`z \le 0`. Returns an array of the shape of ``z``."""
-    z = _checked(z)
-    a = _prelu_slope(a, z)
-    return np.where(z > 0, z.dtype.type(1), a)
+    return np.where(z > 0, 1, a).astype(z.dtype)
 
 
+@checked(_slope_fits, z=finite_array, a=finite_array)
 def prelu_grad_a(z, a):
     r"""Elementwise derivative of :func:`prelu` with respect to the slope ``a``.
 
@@ -369,11 +342,10 @@ def prelu_grad_a(z, a):
     axes that share a slope: ``(dout * prelu_grad_a(z, a)).sum(axis=0)`` for one slope per
     unit with ``z: (N, M)``, or ``.sum()`` for a scalar ``a``.
     """
-    z = _checked(z)
-    _prelu_slope(a, z)
     return np.where(z > 0, 0, z)
 
 
+@checked(z=finite_array, alpha=real_number)
 def elu(z, alpha=1.0):
     r"""Exponential linear unit (Clevert et al., 2015).
 
@@ -394,17 +366,14 @@ def elu(z, alpha=1.0):
     Stability: ``expm1`` of :math:`\min(z, 0)`, so the unused branch never overflows
     and :math:`e^z - 1` keeps its precision near 0.
     """
-    z = _checked(z)
-    alpha = _param(alpha, "alpha")
     return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
 
 
+@checked(z=finite_array, alpha=real_number)
 def elu_grad(z, alpha=1.0):
     r"""Derivative of :func:`elu`: 1 for :math:`z > 0`, :math:`\alpha e^z` for
     :math:`z \le 0` (``alpha`` at the kink, as PyTorch)."""
-    z = _checked(z)
-    alpha = _param(alpha, "alpha")
-    return np.where(z > 0, z.dtype.type(1), alpha * np.exp(np.minimum(z, 0)))
+    return np.where(z > 0, 1, alpha * np.exp(np.minimum(z, 0))).astype(z.dtype)
 
 
 # ----------------------------------------------------------------------------- GELU
@@ -455,6 +424,7 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
     return np.where(zf >= 0, 1 - q, q).reshape(np.shape(z))
 
 
+@checked(z=finite_array)
 def gelu(z):
     r"""Gaussian error linear unit (Hendrycks and Gimpel, 2016), the exact erf form.
 
@@ -484,20 +454,20 @@ def gelu(z):
     output is float32). Cost: about 50 vectorised passes over ``z``, roughly 1 ms for
     32 000 values: GELU is for the lessons, ReLU for speed.
     """
-    z = _checked(z)
     return z * _normal_cdf(z)
 
 
+@checked(z=finite_array)
 def gelu_grad(z):
     r"""Derivative of :func:`gelu`: :math:`\Phi(z) + z\,\varphi(z)` with
     :math:`\varphi(z) = e^{-z^2/2} / \sqrt{2\pi}`."""
-    z = _checked(z)
     with np.errstate(under="ignore"):
         pdf = np.exp(-0.5 * z * z) * _1_SQRT2PI
     return _normal_cdf(z) + z * pdf
 
 
 # --------------------------------------------------------------- swish, softplus
+@checked(z=finite_array, beta=real_number)
 def swish(z, beta=1.0):
     r"""Swish (Ramachandran et al., 2017): :math:`f(z) = z\,\sigma(\beta z)`.
 
@@ -516,23 +486,20 @@ def swish(z, beta=1.0):
     -----
     Uses the overflow-free :func:`sigmoid`.
     """
-    z = _checked(z)
-    beta = _param(beta, "beta")
-    return z * _sigmoid(beta * z)
+    return z * sigmoid(beta * z)
 
 
+@checked(z=finite_array, beta=real_number)
 def swish_grad(z, beta=1.0):
     r"""Derivative of :func:`swish`:
     :math:`f'(z) = \sigma(\beta z) + \beta z\,\sigma(\beta z)(1 - \sigma(\beta z))`.
 
     The second term uses the tail-accurate :func:`sigmoid_grad`, so no ``inf * 0``.
     """
-    z = _checked(z)
-    beta = _param(beta, "beta")
-    bz = beta * z
-    return _sigmoid(bz) + bz * _sigmoid_grad(bz)
+    return sigmoid(beta * z) + beta * z * sigmoid_grad(beta * z)
 
 
+@checked(z=finite_array)
 def softplus(z):
     r"""Softplus :math:`f(z) = \ln(1 + e^z)`, a smooth ReLU.
 
@@ -551,24 +518,17 @@ def softplus(z):
     ``torch.nn.functional.softplus`` returns ``z`` itself above its ``threshold=20``,
     which differs from the exact value by less than :math:`e^{-20} \approx 2 \cdot 10^{-9}`.
     """
-    return np.logaddexp(0, _checked(z))
+    return np.logaddexp(0, z)
 
 
+@checked(z=finite_array)
 def softplus_grad(z):
     r"""Derivative of :func:`softplus`: :math:`f'(z) = \sigma(z)`."""
-    return _sigmoid(_checked(z))
+    return sigmoid(z)
 
 
 # ---------------------------------------------------------- softmax, log-softmax
-def _softmax_fast(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Unchecked softmax over the last axis; one temporary (the row maxima) besides
-    ``out``; ``out=z`` works in place."""
-    out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=-1, keepdims=True)
-    return out
-
-
+@checked(_axis_fits, z=finite_array)
 def softmax(z, axis=-1):
     r"""Softmax along ``axis``: :math:`\mathrm{softmax}(z)_i = e^{z_i} / \sum_j e^{z_j}`.
 
@@ -594,14 +554,11 @@ def softmax(z, axis=-1):
     --------
     log_softmax, mlcourse.losses.cross_entropy
     """
-    z = _checked(z)
-    axis = _check_axis(axis, z)
-    out = np.subtract(z, z.max(axis=axis, keepdims=True))
-    np.exp(out, out=out)
-    out /= out.sum(axis=axis, keepdims=True)
-    return out
+    e = np.exp(z - z.max(axis=axis, keepdims=True))  # exponents <= 0: no overflow
+    return e / e.sum(axis=axis, keepdims=True)
 
 
+@checked(_axis_fits, z=finite_array)
 def log_softmax(z, axis=-1):
     r"""Log-softmax along ``axis``: :math:`z_i - \log \sum_j e^{z_j}`.
 
@@ -620,29 +577,138 @@ def log_softmax(z, axis=-1):
     e^{z_j - m}` (log-sum-exp), so nothing overflows and a very unlikely class gets a large
     negative number instead of ``log(0) = -inf``.
     """
-    z = _checked(z)
-    axis = _check_axis(axis, z)
-    shifted = np.subtract(z, z.max(axis=axis, keepdims=True))
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return shifted
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-# ---------------------------------------------------------------------- registry
+def _softmax_vjp(dS, S):
+    r"""Vector-Jacobian product of softmax, row by row, from its output ``S``.
+
+    The Jacobian is :math:`\mathrm{diag}(S) - S S^T`, so
+    :math:`dz = S \odot (dS - \langle dS, S \rangle)`. Unchecked (the layer has checked).
+    """
+    return S * (dS - (dS * S).sum(axis=-1, keepdims=True))
+
+
+def _log_softmax_vjp(dL, L):
+    r"""Vector-Jacobian product of log-softmax, row by row, from its output ``L``:
+    :math:`dz = dL - \mathrm{softmax}(z) \sum_i dL_i` with :math:`\mathrm{softmax}(z) = e^L`.
+    Unchecked (the layer has checked)."""
+    return dL - np.exp(L) * dL.sum(axis=-1, keepdims=True)
+
+
+# ------------------------------------------------------------------------- the table
+#: The weight initialisations of :class:`mlcourse.mlp.MLP`: the standard deviation of the
+#: weights of a layer with ``fan_in`` inputs and ``fan_out`` outputs that is followed by
+#: an activation of the family. He et al. (2015) for rectifiers, which zero about half of
+#: their inputs (the factor 2 makes up for it); Glorot and Bengio (2010) for the rest.
+INIT_FAMILIES: Mapping[str, Callable[[int, int], float]] = {
+    "he": lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
+    "glorot": lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What the course knows about one activation: an entry of :data:`ACTIVATION_TABLE`.
+
+    Every field is required, so an entry cannot be left incomplete.
+
+    Attributes
+    ----------
+    function : callable
+        ``g(z)``, with the activation's default parameters.
+    derivative : callable
+        Elementwise: ``g'(z)``, and the layer computes ``dZ = dH * g'(Z)``. Row-wise:
+        the vector-Jacobian product ``derivative(dH, H) -> dZ``, read off the output.
+    rowwise : bool
+        Whether ``g`` maps each row to a row (softmax) rather than each entry to an entry.
+    init : str
+        A key of :data:`INIT_FAMILIES`: the initialisation of the weights of a layer that
+        this activation follows.
+    torch : (str, dict) or None
+        The ``torch.nn`` module that computes the same function, as its class name and
+        keyword arguments, e.g. ``("LeakyReLU", {"negative_slope": 0.01})``; ``None``
+        where PyTorch has none (then ``MLP.to_torch`` refuses the activation).
+    """
+
+    function: Callable
+    derivative: Callable
+    rowwise: bool
+    init: str
+    torch: tuple[str, Mapping] | None
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if not (callable(self.function) and callable(self.derivative)):
+            raise TypeError("Activation: function and derivative must be callable")
+        if not isinstance(self.rowwise, bool):
+            raise TypeError(f"Activation: rowwise is {self.rowwise!r}; expected True or False")
+        if self.init not in INIT_FAMILIES:
+            raise ValueError(
+                f"Activation: init is {self.init!r}; expected one of: {', '.join(INIT_FAMILIES)}"
+            )
+        if self.torch is not None and not (
+            len(self.torch) == 2
+            and isinstance(self.torch[0], str)
+            and isinstance(self.torch[1], Mapping)
+        ):
+            raise TypeError(
+                f"Activation: torch is {self.torch!r}; expected (module name, keyword "
+                "arguments) or None"
+            )
+
+    def torch_module(self):
+        """A new ``torch.nn`` module computing this activation (imports PyTorch)."""
+        if self.torch is None:
+            raise ValueError(
+                f"activation {self.name!r} has no PyTorch module (torch.nn has none); "
+                "expected an activation whose table entry names one"
+            )
+        from torch import nn
+
+        module_name, kwargs = self.torch
+        return getattr(nn, module_name)(**kwargs)
+
+
+def _table(**entries: Activation) -> NameRegistry:
+    return NameRegistry(
+        "name",
+        "activation",
+        **{name: replace(entry, name=name) for name, entry in entries.items()},
+    )
+
+
+ACTIVATION_TABLE: dict = _table(
+    identity=Activation(identity, identity_grad, False, "glorot", ("Identity", {})),
+    step=Activation(step, step_grad, False, "glorot", None),  # no torch.nn module
+    sigmoid=Activation(sigmoid, sigmoid_grad, False, "glorot", ("Sigmoid", {})),
+    tanh=Activation(tanh, tanh_grad, False, "glorot", ("Tanh", {})),
+    relu=Activation(relu, relu_grad, False, "he", ("ReLU", {})),
+    leaky_relu=Activation(
+        leaky_relu, leaky_relu_grad, False, "he", ("LeakyReLU", {"negative_slope": 0.01})
+    ),
+    elu=Activation(elu, elu_grad, False, "he", ("ELU", {"alpha": 1.0})),
+    gelu=Activation(gelu, gelu_grad, False, "he", ("GELU", {"approximate": "none"})),
+    swish=Activation(swish, swish_grad, False, "he", ("SiLU", {})),
+    softplus=Activation(softplus, softplus_grad, False, "he", ("Softplus", {})),
+    softmax=Activation(softmax, _softmax_vjp, True, "glorot", ("Softmax", {"dim": -1})),
+    log_softmax=Activation(
+        log_softmax, _log_softmax_vjp, True, "glorot", ("LogSoftmax", {"dim": -1})
+    ),
+)
+"""Name -> :class:`Activation`: every activation the layers and the MLP accept."""
+
 ACTIVATIONS: dict = NameRegistry(
     "name",
     "activation",
-    identity=(identity, identity_grad),
-    step=(step, step_grad),
-    sigmoid=(sigmoid, sigmoid_grad),
-    tanh=(tanh, tanh_grad),
-    relu=(relu, relu_grad),
-    leaky_relu=(leaky_relu, leaky_relu_grad),
-    elu=(elu, elu_grad),
-    gelu=(gelu, gelu_grad),
-    swish=(swish, swish_grad),
-    softplus=(softplus, softplus_grad),
+    **{
+        name: (entry.function, entry.derivative)
+        for name, entry in ACTIVATION_TABLE.items()
+        if not entry.rowwise
+    },
 )
-"""Name -> ``(f, f_grad)`` for the elementwise activations, with default parameters."""
+"""Name -> ``(f, f_grad)`` for the elementwise activations of :data:`ACTIVATION_TABLE`."""
 
 
 def get_activation(name: str):

@@ -14,16 +14,17 @@ float32 stays float32 (targets are converted to the input's dtype). Bad input ra
 broadcast), labels outside {0, 1} (binary cross-entropy) or {-1, +1} (hinge), class
 indices out of range, probabilities outside [0, 1] or rows not summing to 1.
 
-Fast path
----------
-``_cross_entropy_fast(logits, y)`` returns ``(loss, dlogits)`` for float logits ``(N, C)``
-and integer class indices ``(N,)`` without any check: one pass of softmax shared by the
-loss and the gradient, one ``(N, C)`` temporary that becomes the gradient, no one-hot
-matrix. It is what the MLP training loop and the benchmark call; the tests check it
-against :func:`cross_entropy` and :func:`cross_entropy_grad`.
+Each function checks its arguments in its ``@checked`` decorator and its body is the
+formula; the sigmoid, softplus and (log-)softmax come from :mod:`mlcourse.activations`.
 
-``LOSSES`` maps a loss name to ``(loss, loss_grad)``; an unknown name raises
-``ValueError`` listing the known names.
+The fused form
+--------------
+Training needs the loss and its gradient at the same point. ``<name>_and_grad(input,
+target)`` returns both, ``(loss, grad)``, as cs231n's ``softmax_loss`` does:
+:func:`cross_entropy_and_grad` computes the softmax once for the two. ``LOSSES`` maps a
+loss name to ``(loss, loss_grad)`` and ``LOSSES_AND_GRADS`` to the fused form, which is
+what :func:`mlcourse.optim.train` calls; an unknown name raises ``ValueError`` listing
+the known names.
 """
 
 from __future__ import annotations
@@ -34,50 +35,71 @@ from mlcourse._validation import (
     NameRegistry,
     as_float_array,
     check_class_indices,
-    check_finite,
     check_in_range,
     check_labels,
     check_ndim,
     check_probabilities,
     check_same_shape,
+    checked,
+    finite_array,
 )
+from mlcourse.activations import log_softmax, sigmoid, softmax
 
 __all__ = [
     "LOSSES",
+    "LOSSES_AND_GRADS",
     "binary_cross_entropy",
+    "binary_cross_entropy_and_grad",
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_and_grad",
     "binary_cross_entropy_with_logits_grad",
     "cross_entropy",
+    "cross_entropy_and_grad",
     "cross_entropy_grad",
     "get_loss",
+    "get_loss_and_grad",
     "hinge",
+    "hinge_and_grad",
     "hinge_grad",
     "mse",
+    "mse_and_grad",
     "mse_grad",
 ]
 
 
-def _pair(x, t, x_name: str, t_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Input and target as float arrays of the input's dtype, finite, same shape."""
-    x = as_float_array(x, x_name)
-    check_finite(x, x_name)
-    t = as_float_array(t, t_name)
-    check_finite(t, t_name)
-    check_same_shape(x, t, x_name, t_name)
+# --------------------------------------------------------------------------- checks
+def _target_like(x, y, x_name: str, labels: tuple | None = None) -> dict:
+    """``y`` of the shape of ``x`` (no silent broadcast), with labels in ``labels`` if
+    given, in ``x``'s dtype; ``x`` not empty."""
+    check_same_shape(x, y, x_name, "y")
     if x.size == 0:
         raise ValueError(f"{x_name} is empty (shape {x.shape}); expected at least one entry")
-    return x, t.astype(x.dtype, copy=False)
+    if labels is not None:
+        check_labels(y, "y", labels)
+    return {"y": y.astype(x.dtype, copy=False)}
+
+
+def _probabilities_and_labels(y_hat, y) -> dict:
+    target = _target_like(y_hat, y, "y_hat", (0, 1))
+    check_in_range(y_hat, "y_hat", 0, 1, "probabilities")
+    return target
+
+
+def _logits_and_labels(z, y) -> dict:
+    return _target_like(z, y, "z", (0, 1))
+
+
+def _predictions_and_values(y_hat, y) -> dict:
+    return _target_like(y_hat, y, "y_hat")
+
+
+def _scores_and_signs(scores, y) -> dict:
+    return _target_like(scores, y, "scores", (-1, 1))
 
 
 # ------------------------------------------------------------ binary cross-entropy
-def _bce_checked(y_hat, y):
-    y_hat, y = _pair(y_hat, y, "y_hat", "y")
-    check_in_range(y_hat, "y_hat", 0, 1, "probabilities")
-    check_labels(y, "y", (0, 1))
-    return y_hat, y
-
-
+@checked(_probabilities_and_labels, y_hat=finite_array, y=finite_array)
 def binary_cross_entropy(y_hat, y):
     r"""Mean binary cross-entropy of predicted probabilities.
 
@@ -105,12 +127,12 @@ def binary_cross_entropy(y_hat, y):
     elsewhere the two agree. Computing from logits with
     :func:`binary_cross_entropy_with_logits` avoids the problem altogether.
     """
-    y_hat, y = _bce_checked(y_hat, y)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right value, say nothing
         loglik = np.where(y == 1, np.log(y_hat), np.log1p(-y_hat))
     return -loglik.mean()
 
 
+@checked(_probabilities_and_labels, y_hat=finite_array, y=finite_array)
 def binary_cross_entropy_grad(y_hat, y):
     r"""Gradient of :func:`binary_cross_entropy` with respect to ``y_hat``.
 
@@ -121,19 +143,12 @@ def binary_cross_entropy_grad(y_hat, y):
 
     Shape and dtype of ``y_hat``; ``-inf`` or ``inf`` where the loss is infinite.
     """
-    y_hat, y = _bce_checked(y_hat, y)
     with np.errstate(divide="ignore"):
         grad = np.where(y == 1, -1 / y_hat, 1 / (1 - y_hat))
-    grad /= y_hat.size
-    return grad
+    return grad / y_hat.size
 
 
-def _bce_logits_checked(z, y):
-    z, y = _pair(z, y, "z", "y")
-    check_labels(y, "y", (0, 1))
-    return z, 1 - 2 * y  # sign s = -1 for y = 1, +1 for y = 0
-
-
+@checked(_logits_and_labels, z=finite_array, y=finite_array)
 def binary_cross_entropy_with_logits(z, y):
     r"""Mean binary cross-entropy computed from logits :math:`z` (with :math:`\hat y =
     \sigma(z)`).
@@ -161,10 +176,11 @@ def binary_cross_entropy_with_logits(z, y):
     instead of cancelling in :math:`\mathrm{softplus}(z) - z`. This is the label-in
     {-1, +1} form :math:`\ln(1 + e^{-y z})` of the syllabus.
     """
-    z, s = _bce_logits_checked(z, y)
-    return np.logaddexp(0, s * z).mean()
+    s = 1 - 2 * y  # the sign: -1 for y = 1, +1 for y = 0
+    return np.logaddexp(0, s * z).mean()  # softplus(s z)
 
 
+@checked(_logits_and_labels, z=finite_array, y=finite_array)
 def binary_cross_entropy_with_logits_grad(z, y):
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``z``.
 
@@ -173,68 +189,40 @@ def binary_cross_entropy_with_logits_grad(z, y):
     Computed as :math:`s\,\sigma(s z) / N` with :math:`s = 1 - 2y` (the overflow-free
     sigmoid), which keeps small gradients precise. Shape and dtype of ``z``.
     """
-    z, s = _bce_logits_checked(z, y)
-    sz = s * z
-    e = np.exp(-np.abs(sz))
-    sig = np.where(sz >= 0, 1, e) / (1 + e)
-    return s * sig / z.size
+    s = 1 - 2 * y
+    return s * sigmoid(s * z) / z.size
 
 
 # ----------------------------------------------------------- categorical (softmax)
-def _cross_entropy_fast(logits: np.ndarray, y: np.ndarray):
-    """Unchecked mean cross-entropy and its gradient for class indices.
-
-    Parameters
-    ----------
-    logits : float ndarray, shape (N, C)
-    y : integer ndarray, shape (N,), values in [0, C - 1]
-
-    Returns
-    -------
-    loss : numpy scalar of the dtype of ``logits``
-    dlogits : ndarray (N, C), ``(softmax(logits) - onehot(y)) / N``
-    """
-    n = logits.shape[0]
-    rows = np.arange(n)
-    m = logits.max(axis=1, keepdims=True)
-    p = np.subtract(logits, m)
-    picked = p[rows, y]  # z_y - m, shape (N,)
-    np.exp(p, out=p)
-    s = p.sum(axis=1)
-    loss = (np.log(s) - picked).mean()
-    p /= s[:, None]
-    p[rows, y] -= 1
-    p /= n
-    return loss, p
+def _logits(logits, name: str) -> np.ndarray:
+    logits = finite_array(logits, name)
+    check_ndim(logits, name, 2, "(N, C)")
+    if 0 in logits.shape:
+        raise ValueError(f"{name} has shape {logits.shape}; expected N >= 1 and C >= 1")
+    return logits
 
 
-def _ce_checked(logits, y):
-    """Validated logits (N, C) and target: ('index', int array) or ('prob', float array)."""
-    logits = as_float_array(logits, "logits")
-    check_ndim(logits, "logits", 2, "(N, C)")
-    check_finite(logits, "logits")
+def _class_targets(logits, y) -> dict:
+    """``y`` as rows of class probabilities ``(N, C)`` in the dtype of ``logits``: class
+    indices ``(N,)`` become one-hot rows; probability rows are checked to sum to 1."""
     n, c = logits.shape
-    if n == 0 or c == 0:
-        raise ValueError(f"logits has shape {logits.shape}; expected N >= 1 and C >= 1")
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 1:
-        if y_arr.shape[0] != n:
-            raise ValueError(
-                f"y has shape {y_arr.shape} but logits has shape {logits.shape}; "
-                f"expected class indices of shape ({n},) or one-hot rows of shape ({n}, {c})"
-            )
-        check_class_indices(y_arr, "y", c)
-        return logits, "index", y_arr
-    if y_arr.shape != logits.shape:
+    y = np.asarray(y)
+    if y.shape not in ((n,), (n, c)):
         raise ValueError(
-            f"y has shape {y_arr.shape} but logits has shape {logits.shape}; "
+            f"y has shape {y.shape} but logits has shape {logits.shape}; "
             f"expected class indices of shape ({n},) or one-hot rows of shape ({n}, {c})"
         )
-    t = as_float_array(y_arr, "y").astype(logits.dtype, copy=False)
+    if y.ndim == 1:
+        check_class_indices(y, "y", c)
+        one_hot = np.zeros((n, c), dtype=logits.dtype)
+        one_hot[np.arange(n), y] = 1
+        return {"y": one_hot}
+    t = as_float_array(y, "y").astype(logits.dtype, copy=False)
     check_probabilities(t, "y", axis=-1)
-    return logits, "prob", t
+    return {"y": t}
 
 
+@checked(_class_targets, logits=_logits)
 def cross_entropy(logits, y):
     r"""Mean categorical cross-entropy of softmax probabilities, from logits.
 
@@ -259,47 +247,64 @@ def cross_entropy(logits, y):
 
     Notes
     -----
-    Stability: log-sum-exp with the row maximum subtracted (see
-    :func:`mlcourse.activations.log_softmax`). With class indices no one-hot matrix is
-    built: the true-class score is picked by fancy indexing.
+    Stability: log-sum-exp with the row maximum subtracted
+    (:func:`mlcourse.activations.log_softmax`). Class indices are turned into one-hot
+    rows by the check, so one formula serves both kinds of target.
+
+    See Also
+    --------
+    cross_entropy_and_grad : the loss and its gradient with one softmax.
     """
-    logits, kind, t = _ce_checked(logits, y)
-    if kind == "index":
-        n = logits.shape[0]
-        m = logits.max(axis=1, keepdims=True)
-        p = np.subtract(logits, m)
-        picked = p[np.arange(n), t]
-        np.exp(p, out=p)
-        return (np.log(p.sum(axis=1)) - picked).mean()
-    shifted = np.subtract(logits, logits.max(axis=1, keepdims=True))
-    lse = np.log(np.exp(shifted).sum(axis=1))
-    # sum_k y_k (lse - shifted_k) = lse - sum_k y_k shifted_k, as the rows of y sum to 1
-    return (lse * t.sum(axis=1) - (t * shifted).sum(axis=1)).mean()
+    return -(y * log_softmax(logits)).sum() / len(logits)
 
 
+@checked(_class_targets, logits=_logits)
 def cross_entropy_grad(logits, y):
     r"""Gradient of :func:`cross_entropy` with respect to the logits.
 
     .. math:: \frac{\partial L}{\partial z_{nk}} = \frac{\mathrm{softmax}(z_n)_k -
               y_{nk}}{N}
 
-    Returns an array of shape (N, C) in the dtype of ``logits``. With class indices the
-    one-hot subtraction is done in place on the softmax (no one-hot matrix).
+    Returns an array of shape (N, C) in the dtype of ``logits``. (For probability rows
+    that sum to 1 only within the tolerance of the check, the exact gradient is
+    :math:`(\mathrm{softmax}(z_n)_k \sum_j y_{nj} - y_{nk}) / N`, which differs from this
+    by at most :math:`10^{-6}\, \mathrm{softmax}(z_n)_k / N`.)
     """
-    logits, kind, t = _ce_checked(logits, y)
-    if kind == "index":
-        return _cross_entropy_fast(logits, t)[1]
-    shifted = np.subtract(logits, logits.max(axis=1, keepdims=True))
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    # d/dz of lse * sum(y) - y.z: softmax * sum(y) - y (sum(y) = 1 up to the tolerance)
-    shifted *= t.sum(axis=1, keepdims=True)
-    shifted -= t
-    shifted /= logits.shape[0]
-    return shifted
+    return (softmax(logits) - y) / len(logits)
+
+
+@checked(_class_targets, logits=_logits)
+def cross_entropy_and_grad(logits, y):
+    r"""The mean cross-entropy and its gradient with respect to the logits, together.
+
+    .. math:: L = -\frac{1}{N} \sum_{n,k} y_{nk} \ln p_{nk}, \qquad
+              \frac{\partial L}{\partial z_{nk}} = \frac{p_{nk} - y_{nk}}{N}, \qquad
+              p_n = \mathrm{softmax}(z_n)
+
+    The two share the softmax: it is computed once, as :math:`\ln p` by log-softmax, and
+    :math:`p = e^{\ln p}` (cs231n's ``softmax_loss`` returns both in the same way).
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, C)
+    y : array_like, shape (N,) or (N, C)
+        Class indices or rows of class probabilities, as for :func:`cross_entropy`.
+
+    Returns
+    -------
+    loss : numpy scalar, dtype of ``logits``
+        ``cross_entropy(logits, y)``.
+    grad : ndarray, shape (N, C)
+        ``cross_entropy_grad(logits, y)``.
+    """
+    log_p = log_softmax(logits)
+    loss = -(y * log_p).sum() / len(logits)
+    grad = (np.exp(log_p) - y) / len(logits)
+    return loss, grad
 
 
 # ------------------------------------------------------------------ MSE and hinge
+@checked(_predictions_and_values, y_hat=finite_array, y=finite_array)
 def mse(y_hat, y):
     r"""Mean squared error :math:`L = \frac{1}{N} \sum_n (\hat y_n - y_n)^2`.
 
@@ -315,26 +320,17 @@ def mse(y_hat, y):
         targets ``(N, K)`` this is the per-output average. Some texts use
         :math:`\frac{1}{2N} \sum (\hat y - y)^2`, half of this, for a tidier gradient.
     """
-    y_hat, y = _pair(y_hat, y, "y_hat", "y")
-    d = y_hat - y
-    return (d * d).mean()
+    return ((y_hat - y) ** 2).mean()
 
 
+@checked(_predictions_and_values, y_hat=finite_array, y=finite_array)
 def mse_grad(y_hat, y):
     r"""Gradient of :func:`mse`: :math:`\partial L / \partial \hat y = 2 (\hat y - y) /
     \text{size}`, shape and dtype of ``y_hat``."""
-    y_hat, y = _pair(y_hat, y, "y_hat", "y")
-    d = y_hat - y
-    d *= 2 / y_hat.size
-    return d
+    return 2 * (y_hat - y) / y_hat.size
 
 
-def _hinge_checked(scores, y):
-    scores, y = _pair(scores, y, "scores", "y")
-    check_labels(y, "y", (-1, 1))
-    return scores, y
-
-
+@checked(_scores_and_signs, scores=finite_array, y=finite_array)
 def hinge(scores, y):
     r"""Mean hinge loss :math:`L = \frac{1}{N} \sum_n \max(0, 1 - y_n s_n)`.
 
@@ -351,10 +347,10 @@ def hinge(scores, y):
         The mean over all entries. (PyTorch has no function of exactly this form;
         ``torch.clamp(1 - y * s, min=0).mean()`` is the reference in the tests.)
     """
-    scores, y = _hinge_checked(scores, y)
     return np.maximum(0, 1 - y * scores).mean()
 
 
+@checked(_scores_and_signs, scores=finite_array, y=finite_array)
 def hinge_grad(scores, y):
     r"""(Sub)gradient of :func:`hinge` with respect to the scores.
 
@@ -363,9 +359,30 @@ def hinge_grad(scores, y):
 
     At the kink :math:`y_n s_n = 1` we return 0. Shape and dtype of ``scores``.
     """
-    scores, y = _hinge_checked(scores, y)
-    active = (1 - y * scores) > 0
-    return np.where(active, -y, 0) / scores.size
+    return np.where(1 - y * scores > 0, -y, 0) / scores.size
+
+
+# ---------------------------------------------------------------- the fused forms
+def _both(loss, grad):
+    """The fused form of a loss that shares nothing costly with its gradient."""
+
+    def loss_and_grad(input, target):
+        return loss(input, target), grad(input, target)
+
+    loss_and_grad.__name__ = loss_and_grad.__qualname__ = f"{loss.__name__}_and_grad"
+    loss_and_grad.__doc__ = (
+        f"``({loss.__name__}(input, target), {grad.__name__}(input, target))``: the loss "
+        "and its gradient (they share no costly step, so this calls the two)."
+    )
+    return loss_and_grad
+
+
+binary_cross_entropy_and_grad = _both(binary_cross_entropy, binary_cross_entropy_grad)
+binary_cross_entropy_with_logits_and_grad = _both(
+    binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad
+)
+mse_and_grad = _both(mse, mse_grad)
+hinge_and_grad = _both(hinge, hinge_grad)
 
 
 # ---------------------------------------------------------------------- registry
@@ -393,3 +410,15 @@ def get_loss(name: str):
         ``"loss: unknown loss 'foo'; expected one of: binary_cross_entropy, ..."``.
     """
     return LOSSES.lookup(name)
+
+
+LOSSES_AND_GRADS: dict = NameRegistry(
+    "loss", "loss", **{name: globals()[f"{name}_and_grad"] for name in LOSSES}
+)
+"""Name -> the fused form ``loss_and_grad(input, target) -> (loss, grad)``."""
+
+
+def get_loss_and_grad(name: str):
+    """Return the fused form of a loss of :data:`LOSSES_AND_GRADS` (same errors as
+    :func:`get_loss`)."""
+    return LOSSES_AND_GRADS.lookup(name)

@@ -10,11 +10,13 @@ reverse with the chain rule (backpropagation) and returns the gradient of every
 parameter. The loss is not part of the model: compute it and its gradient ``dout``
 with :mod:`mlcourse.losses`, or let :func:`mlcourse.optim.train` do it.
 
-The forward and backward passes are written for speed as well as clarity, because the
-course compares them with PyTorch (``bench/mlp_vs_torch.py``): the arrays keep the
-parameters' dtype (float32 stays float32), ReLU is applied in place on the fresh
-pre-activation, the backward pass reuses its own temporaries in place and skips the
-gradient with respect to ``X``, and nothing loops over data points.
+The forward and backward passes are the layer functions themselves, called through
+their unchecked fast paths (:mod:`mlcourse._fast`) once ``X`` or ``dout`` has been
+checked: the arrays keep the parameters' dtype (float32 stays float32), the first
+layer skips the gradient with respect to ``X``, and nothing loops over data points. The
+course compares them with PyTorch (``bench/mlp_vs_torch.py``). What each activation
+needs (its initialisation, its PyTorch module) comes from
+:data:`mlcourse.activations.ACTIVATION_TABLE`.
 """
 
 from __future__ import annotations
@@ -24,44 +26,13 @@ from itertools import pairwise
 
 import numpy as np
 
-from mlcourse._validation import as_float_array, check_finite, check_ndim
-from mlcourse.layers import (
-    _activation_backward,
-    _activation_forward,
-    _check_activation_name,
-    _linear_forward,
-    _sum_rows,
-)
+from mlcourse import _fast
+from mlcourse._validation import as_float_array, check_finite, check_float_dtype, check_ndim
+from mlcourse.activations import ACTIVATION_TABLE, INIT_FAMILIES
+from mlcourse.layers import activation_name
 from mlcourse.shapes import _check_layer_sizes
 
 __all__ = ["MLP"]
-
-# Activations after which the He initialisation keeps the variance of the signal; the rest
-# (sigmoid, tanh, identity, ...) get the Glorot initialisation.
-_HE_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "elu", "gelu", "swish", "softplus"})
-
-# PyTorch counterparts of the activations, for to_torch().
-_TORCH_MODULES = {
-    "relu": lambda nn: nn.ReLU(),
-    "sigmoid": lambda nn: nn.Sigmoid(),
-    "tanh": lambda nn: nn.Tanh(),
-    "leaky_relu": lambda nn: nn.LeakyReLU(0.01),
-    "elu": lambda nn: nn.ELU(alpha=1.0),
-    "gelu": lambda nn: nn.GELU(approximate="none"),
-    "swish": lambda nn: nn.SiLU(),
-    "softplus": lambda nn: nn.Softplus(),
-    "softmax": lambda nn: nn.Softmax(dim=-1),
-    "log_softmax": lambda nn: nn.LogSoftmax(dim=-1),
-}
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in _FLOAT_DTYPES:
-        raise ValueError(f"dtype is {dt}; expected float32 or float64")
-    return dt
 
 
 class MLP:
@@ -96,7 +67,8 @@ class MLP:
     Notes
     -----
     Initialisation: biases start at 0. Weights are drawn from a zero-mean normal
-    distribution whose variance depends on the activation that follows the layer:
+    distribution whose variance depends on the activation that follows the layer (its
+    ``init`` in :data:`mlcourse.activations.ACTIVATION_TABLE`):
 
     - He et al. (2015): ``std = sqrt(2 / n_{l-1})`` before a ReLU-like activation
       (relu, leaky_relu, elu, gelu, swish, softplus). ReLU zeroes half of its
@@ -124,15 +96,15 @@ class MLP:
         dtype=np.float64,
     ):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
-        self.activation = _check_activation_name(activation, "activation")
-        self.output = _check_activation_name(output, "output")
-        dtype = _check_dtype(dtype)
+        self.activation = activation_name(activation, "activation")
+        self.output = activation_name(output, "output")
+        dtype = check_float_dtype(dtype)
         rng = np.random.default_rng(rng)
         params = []
         n_layers = len(self.layer_sizes) - 1
         for i, (d, m) in enumerate(pairwise(self.layer_sizes)):
             after = self.output if i == n_layers - 1 else self.activation
-            std = np.sqrt(2.0 / d) if after in _HE_FAMILY else np.sqrt(2.0 / (d + m))
+            std = INIT_FAMILIES[ACTIVATION_TABLE[after].init](d, m)
             W = rng.standard_normal((d, m), dtype=dtype)
             W *= dtype.type(std)
             params.append((W, np.zeros(m, dtype=dtype)))
@@ -196,6 +168,10 @@ class MLP:
         net.params = [(np.array(W, dtype=dtype), np.array(b, dtype=dtype)) for W, b in arrays]
         return net
 
+    def _activations(self) -> list[str]:
+        """The activation after each layer: the hidden one, then the output unit."""
+        return [self.activation] * (len(self.params) - 1) + [self.output]
+
     @property
     def dtype(self) -> np.dtype:
         """dtype of the parameters and of every computation."""
@@ -238,12 +214,9 @@ class MLP:
         """
         H = self._check_input(X)
         caches = []
-        last = len(self.params) - 1
-        for i, (W, b) in enumerate(self.params):
-            Z, linear_cache = _linear_forward(H, W, b)
-            # Z is a fresh array that nothing else refers to: safe to overwrite.
-            name = self.output if i == last else self.activation
-            H, activation_cache = _activation_forward(Z, name, inplace=True)
+        for (W, b), name in zip(self.params, self._activations(), strict=True):
+            Z, linear_cache = _fast.linear_forward(H, W, b)
+            H, activation_cache = _fast.activation_forward(Z, name)
             caches.append((linear_cache, activation_cache))
         self._caches = caches
         return H
@@ -278,18 +251,13 @@ class MLP:
             )
         if not np.isfinite(dH).all():
             check_finite(dH, "dout")
-        owned = False  # whether dH is our own temporary, which we may overwrite
-        if dH.dtype != self.dtype:
-            dH, owned = dH.astype(self.dtype), True
+        dH = dH.astype(self.dtype, copy=False)
         grads = [None] * len(caches)
         for i in range(len(caches) - 1, -1, -1):
-            (H_prev, W), activation_cache = caches[i]
-            dZ = _activation_backward(dH, activation_cache, inplace=owned)
-            dW = H_prev.T @ dZ  # (n_{l-1}, N) @ (N, n_l); BLAS reads the transpose
-            db = _sum_rows(dZ)  # dZ.sum(axis=0), by BLAS
+            linear_cache, activation_cache = caches[i]
+            dZ = _fast.activation_backward(dH, activation_cache)
+            dH, dW, db = _fast.linear_backward(dZ, linear_cache, need_dX=i > 0)
             grads[i] = (dW, db)
-            if i > 0:
-                dH, owned = dZ @ W.T, True
         return grads
 
     def predict(self, X) -> np.ndarray:
@@ -324,20 +292,13 @@ class MLP:
 
         torch_dtype = torch.float32 if self.dtype == np.float32 else torch.float64
         modules = []
-        last = len(self.params) - 1
-        for i, (W, b) in enumerate(self.params):
+        for (W, b), name in zip(self.params, self._activations(), strict=True):
             linear = nn.Linear(W.shape[0], W.shape[1], dtype=torch_dtype)
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
                 linear.bias.copy_(torch.from_numpy(b.copy()))
             modules.append(linear)
-            name = self.output if i == last else self.activation
-            if name == "identity":
-                continue
-            if name not in _TORCH_MODULES:
-                raise ValueError(
-                    f"to_torch: activation {name!r} has no PyTorch module; expected one of "
-                    f"identity, {', '.join(sorted(_TORCH_MODULES))}"
-                )
-            modules.append(_TORCH_MODULES[name](nn))
+            activation = ACTIVATION_TABLE[name].torch_module()  # nn.ReLU(), nn.Tanh(), ...
+            if not isinstance(activation, nn.Identity):
+                modules.append(activation)
         return nn.Sequential(*modules)

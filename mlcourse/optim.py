@@ -18,12 +18,33 @@ from mlcourse._validation import (
     check_finite,
     check_int,
     check_ndim,
-    check_positive,
+    checked,
+    learning_rate,
 )
 
 __all__ = ["minibatches", "sgd_step", "train"]
 
 
+def _grads_fit_params(params, grads) -> None:
+    """``grads`` has the structure and the shapes of ``params``."""
+    if len(params) != len(grads):
+        raise ValueError(
+            f"grads has {len(grads)} entries; expected {len(params)}, one per entry of params"
+        )
+    for i, (group, grad_group) in enumerate(zip(params, grads, strict=True)):
+        if len(group) != len(grad_group):
+            raise ValueError(
+                f"grads[{i}] has {len(grad_group)} arrays; expected {len(group)} like params[{i}]"
+            )
+        for k, (p, g) in enumerate(zip(group, grad_group, strict=True)):
+            if np.shape(p) != np.shape(g):
+                raise ValueError(
+                    f"grads[{i}][{k}] has shape {np.shape(g)}; expected {np.shape(p)}, "
+                    f"the shape of params[{i}][{k}]"
+                )
+
+
+@checked(_grads_fit_params, lr=learning_rate)
 def sgd_step(params, grads, lr: float) -> None:
     r"""One gradient-descent step, in place: :math:`\theta \leftarrow \theta - \alpha\,
     \nabla_\theta L` for every parameter array.
@@ -42,22 +63,6 @@ def sgd_step(params, grads, lr: float) -> None:
     -------
     None
     """
-    lr = check_positive(lr, "lr", "learning rate")
-    if len(params) != len(grads):
-        raise ValueError(
-            f"grads has {len(grads)} entries; expected {len(params)}, one per entry of params"
-        )
-    for i, (group, grad_group) in enumerate(zip(params, grads, strict=True)):
-        if len(group) != len(grad_group):
-            raise ValueError(
-                f"grads[{i}] has {len(grad_group)} arrays; expected {len(group)} like params[{i}]"
-            )
-        for k, (p, g) in enumerate(zip(group, grad_group, strict=True)):
-            if np.shape(p) != np.shape(g):
-                raise ValueError(
-                    f"grads[{i}][{k}] has shape {np.shape(g)}; expected {np.shape(p)}, "
-                    f"the shape of params[{i}][{k}]"
-                )
     for group, grad_group in zip(params, grads, strict=True):
         for p, g in zip(group, grad_group, strict=True):
             p -= p.dtype.type(lr) * g  # in place: the model owns p
@@ -118,8 +123,9 @@ def train(
     """Train a model by mini-batch SGD on a loss of :mod:`mlcourse.losses`.
 
     For each epoch, for each mini-batch: ``out = model.forward(X_b)``, the loss
-    ``L(out, y_b)`` and its gradient ``dout``, ``grads = model.backward(dout)``,
-    then :func:`sgd_step`.
+    ``L(out, y_b)`` and its gradient ``dout`` in one call of the loss's fused form
+    (:data:`mlcourse.losses.LOSSES_AND_GRADS`: one softmax for the two with
+    cross-entropy), ``grads = model.backward(dout)``, then :func:`sgd_step`.
 
     Parameters
     ----------
@@ -153,8 +159,8 @@ def train(
         over the epoch's data points of the mini-batch losses computed during the epoch
         (each before its own step). Length ``epochs``.
     """
-    loss_fn, loss_grad = _losses.get_loss(loss)
-    lr = check_positive(lr, "lr", "learning rate")
+    loss_and_grad = _losses.get_loss_and_grad(loss)
+    lr = learning_rate(lr)
     epochs = check_int(epochs, "epochs")
     X = as_float_array(X, "X")
     check_ndim(X, "X", 2, "(N, D)")
@@ -178,8 +184,8 @@ def train(
                 )
             squeeze = out.ndim == 2 and out.shape[1] == 1 and y_batch.ndim == 1
             prediction = out[:, 0] if squeeze else out
-            total += float(loss_fn(prediction, y_batch)) * X_batch.shape[0]
-            dout = loss_grad(prediction, y_batch)
+            value, dout = loss_and_grad(prediction, y_batch)
+            total += float(value) * X_batch.shape[0]
             grads = model.backward(dout.reshape(out.shape) if squeeze else dout)
             sgd_step(model.params, grads, lr)
         history["loss"].append(total / N)

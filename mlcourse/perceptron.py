@@ -17,7 +17,7 @@ from mlcourse._validation import (
     check_int,
     check_labels,
     check_ndim,
-    check_positive,
+    learning_rate,
 )
 from mlcourse.activations import sigmoid
 from mlcourse.losses import binary_cross_entropy_with_logits
@@ -100,7 +100,7 @@ class Perceptron(_Fitted):
     """
 
     def __init__(self, lr: float = 1.0, max_epochs: int = 100):
-        self.lr = check_positive(lr, "lr", "learning rate")
+        self.lr = learning_rate(lr)
         self.max_epochs = check_int(max_epochs, "max_epochs")
         self.w = None
         self.b = 0.0
@@ -176,7 +176,7 @@ class LogisticRegression(_Fitted):
     """
 
     def __init__(self, lr: float = 0.1, epochs: int = 1000):
-        self.lr = check_positive(lr, "lr", "learning rate")
+        self.lr = learning_rate(lr)
         self.epochs = check_int(epochs, "epochs")
         self.w = None
         self.b = 0.0

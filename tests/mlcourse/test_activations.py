@@ -349,23 +349,77 @@ def test_identity_returns_a_copy():
     np.testing.assert_array_equal(z, 1.0)
 
 
-# ------------------------------------------------------------------ fast paths
-def test_fast_paths_match_public_functions(rng, float_dtype):
-    z = rng.normal(0, 5, (16, 7)).astype(float_dtype)
-    dout = rng.normal(size=z.shape).astype(float_dtype)
-    np.testing.assert_array_equal(act._relu_fast(z), act.relu(z))
-    np.testing.assert_array_equal(act._relu_backward_fast(dout, z), dout * act.relu_grad(z))
-    np.testing.assert_array_equal(act._softmax_fast(z), act.softmax(z))
-    for out in (act._relu_fast(z), act._relu_backward_fast(dout, z), act._softmax_fast(z)):
-        assert out.dtype == float_dtype
-    # in place
-    expected = act.softmax(z)
-    buf = z.copy()
-    assert act._softmax_fast(buf, out=buf) is buf
-    np.testing.assert_array_equal(buf, expected)
-    buf = z.copy()
-    assert act._relu_fast(buf, out=buf) is buf
-    np.testing.assert_array_equal(buf, act.relu(z))
+# ------------------------------------------------------------------ the table
+TABLE = act.ACTIVATION_TABLE
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_every_table_entry_matches_its_torch_module(name, rng):
+    entry = TABLE[name]
+    assert entry.name == name
+    if entry.torch is None:  # torch.nn has no Heaviside module: see the test above
+        assert name == "step"
+        return
+    Z = rng.normal(0, 3, (6, 5))
+    Zt = torch.tensor(Z, requires_grad=True)
+    Ht = entry.torch_module()(Zt)
+    dH = rng.normal(size=Z.shape)
+    Ht.backward(torch.from_numpy(dH))
+    H = entry.function(Z)
+    np.testing.assert_allclose(H, Ht.detach().numpy(), rtol=RTOL, atol=1e-12)
+    dZ = entry.derivative(dH, H) if entry.rowwise else dH * entry.derivative(Z)
+    np.testing.assert_allclose(dZ, Zt.grad.numpy(), rtol=RTOL, atol=1e-12)
+
+
+def _is_rectifier(f) -> bool:
+    """Like ReLU far from 0: the identity for large inputs, near 0 for very negative ones."""
+    low, high = f(np.array([-50.0, 50.0]))
+    return abs(high - 50) < 1 and abs(low) <= 2
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_the_initialisation_family_follows_the_shape_of_the_activation(name):
+    # He et al. derive their factor 2 for rectifiers; every other unit gets Glorot.
+    entry = TABLE[name]
+    rectifier = not entry.rowwise and _is_rectifier(entry.function)
+    assert entry.init == ("he" if rectifier else "glorot")
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_rowwise_flag_says_whether_rows_mix(name, rng):
+    # elementwise: changing one entry of a row changes that entry of the output only
+    entry = TABLE[name]
+    Z = rng.normal(size=(3, 4))
+    Z2 = Z.copy()
+    Z2[:, 0] += 1.0
+    changed = ~np.isclose(entry.function(Z), entry.function(Z2), rtol=0, atol=1e-15)
+    assert changed[:, 1:].any() == entry.rowwise
+
+
+def test_an_entry_cannot_be_left_incomplete():
+    with pytest.raises(TypeError, match="torch"):
+        act.Activation(act.relu, act.relu_grad, False, "he")  # no PyTorch equivalent given
+    with pytest.raises(ValueError, match="init is 'kaiming'; expected one of: he, glorot"):
+        act.Activation(act.relu, act.relu_grad, False, "kaiming", ("ReLU", {}))
+    with pytest.raises(TypeError, match="rowwise"):
+        act.Activation(act.relu, act.relu_grad, None, "he", ("ReLU", {}))
+    with pytest.raises(TypeError, match="callable"):
+        act.Activation(act.relu, None, False, "he", ("ReLU", {}))
+    with pytest.raises(TypeError, match="torch is 'ReLU'"):
+        act.Activation(act.relu, act.relu_grad, False, "he", "ReLU")
+
+
+def test_activations_is_the_elementwise_part_of_the_table():
+    elementwise = {n: (e.function, e.derivative) for n, e in TABLE.items() if not e.rowwise}
+    assert dict(act.ACTIVATIONS) == elementwise
+    assert {n for n, e in TABLE.items() if e.rowwise} == {"softmax", "log_softmax"}
+    assert act.INIT_FAMILIES["he"](50, 10) == pytest.approx(0.2)
+    assert act.INIT_FAMILIES["glorot"](100, 100) == pytest.approx(0.1)
+
+
+def test_an_activation_without_torch_module_says_so():
+    with pytest.raises(ValueError, match=r"^activation 'step' has no PyTorch module"):
+        TABLE["step"].torch_module()
 
 
 # ------------------------------------------------------------------- registry

@@ -273,16 +273,39 @@ def test_confident_right_answer_keeps_its_tiny_loss():
     assert value == pytest.approx(math.exp(-40), rel=1e-12)
 
 
-# ------------------------------------------------------------------- fast path
-def test_cross_entropy_fast_path(rng, float_dtype):
+# ------------------------------------------------------------------ fused forms
+def test_cross_entropy_and_grad_is_the_loss_and_its_gradient(rng, float_dtype):
     z = rng.normal(0, 3, (32, 10)).astype(float_dtype)
-    y = rng.integers(0, 10, 32)
-    before = z.copy()
-    loss, grad = L._cross_entropy_fast(z, y)
-    np.testing.assert_array_equal(z, before)  # the input is not modified
-    assert loss.dtype == float_dtype and grad.dtype == float_dtype
-    assert loss == L.cross_entropy(z, y)
-    np.testing.assert_array_equal(grad, L.cross_entropy_grad(z, y))
+    for y in (rng.integers(0, 10, 32), softmax(rng.normal(size=(32, 10)))):
+        before = z.copy()
+        loss, grad = L.cross_entropy_and_grad(z, y)
+        np.testing.assert_array_equal(z, before)  # the input is not modified
+        assert loss.dtype == float_dtype and grad.dtype == float_dtype
+        tol = 1e-6 if float_dtype == np.float32 else 1e-14
+        assert loss == pytest.approx(L.cross_entropy(z, y), rel=tol)
+        np.testing.assert_allclose(grad, L.cross_entropy_grad(z, y), rtol=tol, atol=tol / 32)
+
+
+def test_cross_entropy_and_grad_computes_one_softmax(monkeypatch, rng):
+    # the point of the fused form: one pass of (log-)softmax for the loss and the gradient
+    calls = []
+    for name in ("softmax", "log_softmax"):
+        original = getattr(L, name)
+        monkeypatch.setattr(L, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    L.cross_entropy_and_grad(rng.normal(size=(4, 3)), [0, 1, 2, 0])
+    assert calls == ["log_softmax"]
+
+
+@pytest.mark.parametrize("name", sorted(L.LOSSES))
+def test_every_loss_has_a_fused_form(name, rng):
+    x, target = _cases(rng)["cross_entropy_soft" if name == "cross_entropy" else name]
+    loss, grad = L.LOSSES[name]
+    fused = L.get_loss_and_grad(name)
+    assert fused is getattr(L, f"{name}_and_grad") and fused.__name__ == f"{name}_and_grad"
+    value, gradient = fused(x, target)
+    assert value == pytest.approx(loss(x, target), rel=1e-14)
+    np.testing.assert_allclose(gradient, grad(x, target), rtol=1e-13, atol=1e-16)
+    assert set(L.LOSSES_AND_GRADS) == set(L.LOSSES)
 
 
 # -------------------------------------------------------------------- bad input
@@ -358,3 +381,5 @@ def test_unknown_loss_name():
     with pytest.raises(KeyError):
         L.LOSSES["nll"]
     assert L.get_loss("mse") == (L.mse, L.mse_grad)
+    with pytest.raises(ValueError, match=re.escape("loss: unknown loss 'nll'; expected one of:")):
+        L.get_loss_and_grad("nll")

@@ -314,13 +314,16 @@ def test_bad_input():
     net.forward(np.zeros((5, 3)))
     with pytest.raises(ValueError, match=r"^dout has shape \(5, 3\); expected \(5, 2\)"):
         net.backward(np.zeros((5, 3)))
-    with pytest.raises(ValueError, match=r"^activation is 'rectifier'; expected one of .*relu"):
+    msg = r"^activation: unknown activation 'rectifier'; expected one of: .*relu"
+    with pytest.raises(ValueError, match=msg):
         MLP([3, 2], activation="rectifier")
-    with pytest.raises(ValueError, match=r"^output is 'soft'; expected one of .*softmax"):
+    with pytest.raises(ValueError, match=r"^output: unknown activation 'soft'; expected"):
         MLP([3, 2], output="soft")
+    with pytest.raises(ValueError, match=r"^dtype is int64; expected float32 or float64"):
+        MLP([3, 2], dtype=np.int64)
     with pytest.raises(ValueError, match=r"^layer_sizes"):
         MLP([3])
-    with pytest.raises(ValueError, match=r"^to_torch: activation 'step' has no PyTorch module"):
+    with pytest.raises(ValueError, match=r"^activation 'step' has no PyTorch module"):
         MLP([3, 4, 2], activation="step", output="sigmoid").to_torch()
 
 
@@ -339,3 +342,29 @@ def test_the_benchmark_runs_and_reports_its_ratio():
     )
     assert "agreement: loss equal" in result.stdout
     assert "ratio mlcourse / torch (medians):" in result.stdout
+
+
+def test_initialisation_and_to_torch_read_the_activation_table(monkeypatch):
+    # Adding an activation is one table entry: here Mish, z tanh(softplus(z)), with its
+    # derivative, is accepted by the layers, initialised as a rectifier and exported.
+    from mlcourse.activations import ACTIVATION_TABLE, Activation, sigmoid, softplus, tanh_grad
+
+    def mish(z):
+        return z * np.tanh(softplus(z))
+
+    def mish_grad(z):
+        return np.tanh(softplus(z)) + z * tanh_grad(softplus(z)) * sigmoid(z)
+
+    entry = Activation(mish, mish_grad, False, "he", ("Mish", {}), name="mish")
+    monkeypatch.setitem(ACTIVATION_TABLE, "mish", entry)
+    net = MLP([300, 200, 3], activation="mish", rng=0)
+    assert net.params[0][0].std() == pytest.approx(np.sqrt(2 / 300), rel=0.02)  # He
+    X = np.random.default_rng(1).normal(size=(8, 300))
+    out = net.forward(X)
+    grads = net.backward(np.ones_like(out))
+    model = net.to_torch()
+    assert isinstance(model[1], torch.nn.Mish)
+    Xt = torch.from_numpy(X)
+    model(Xt).sum().backward()
+    np.testing.assert_allclose(out, model(Xt).detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grads[0][0], model[0].weight.grad.numpy().T, rtol=1e-8, atol=1e-12)
