@@ -569,3 +569,109 @@ def test_warm_rebuild_executes_nothing(built):
     # The deterministic half of "warm rebuild below 10% of cold": nothing re-executes.
     # The times themselves are measured by bench/book_build.py.
     assert again.executed == [], f"re-executed without any change: {again.executed}"
+
+
+# ------------------------------------------------------------------ page weight and glue
+# The size budget of one page: its HTML plus every image and media file it loads from the
+# site (the theme's shared scripts, styles and fonts, cached after the first page, are not
+# counted). The interactive players of chapter 5 embed their frames in the page, so they
+# count in full. 3 MB is a few seconds on a slow mobile connection.
+PAGE_BUDGET_BYTES = 3 * 1024 * 1024
+
+
+def page_weight(path) -> tuple[int, list[str]]:
+    """Bytes of a built page plus the local images and media it references."""
+    total = path.stat().st_size
+    seen = []
+    for tag, url in parse_page(path).assets:
+        if tag in ("script", "link") or is_remote(url) or url.startswith("data:"):
+            continue
+        target = (path.parent / url.split("#")[0].split("?")[0]).resolve()
+        if target.is_file() and target not in seen:
+            seen.append(target)
+            total += target.stat().st_size
+    return total, [p.name for p in seen]
+
+
+@pytest.mark.parametrize("docname", [f"lessons/{name}" for name in LESSONS] + list(BOOK_PAGES))
+def test_page_stays_within_its_size_budget(built, docname):
+    path = page_path(docname)
+    if not path.exists():
+        pytest.fail(f"{docname}.html was not built")
+    total, files = page_weight(path)
+    assert total <= PAGE_BUDGET_BYTES, (
+        f"{docname}: {total / 2**20:.2f} MB with {len(files)} images, over the budget of "
+        f"{PAGE_BUDGET_BYTES / 2**20:.0f} MB"
+    )
+
+
+def test_page_weight_counts_html_and_images(tmp_path):
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "a.png").write_bytes(b"x" * 1000)
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "theme.js").write_bytes(b"y" * 5000)
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<img src="_images/a.png"><img src="_images/a.png"><script src="_static/theme.js">'
+        '</script><img src="data:image/png;base64,AAAA">'
+    )
+    total, files = page_weight(page)
+    assert files == ["a.png"] and total == page.stat().st_size + 1000
+
+
+def _glued_names(executed: dict) -> set[str]:
+    names = set()
+    for cell in executed.get("cells", []):
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_every_glued_number_is_shown(built, name):
+    """A number computed for the prose (myst-nb glue) and never shown is a claim missing from
+    the text, or a leftover; issue 10 found the one number that qualified a statement
+    (the KL divergence at the maximum-likelihood fit) computed but not shown."""
+    executed_path = BUILD_DIR / "jupyter_execute" / "lessons" / f"{name}.ipynb"
+    if not executed_path.exists():
+        pytest.fail(f"the executed notebook {executed_path} is missing")
+    glued = _glued_names(json.loads(executed_path.read_text(encoding="utf-8")))
+    markdown = "\n".join(
+        _source(cell) for cell in _notebook(name)["cells"] if cell["cell_type"] == "markdown"
+    )
+    shown = set(re.findall(r"\{glue(?::\w+)?\}`([^`:]+)", markdown))
+    shown |= set(re.findall(r"```\{glue(?::\w+)?\}\s+(\S+)", markdown))
+    unshown = sorted(glued - shown)
+    assert glued, f"{name}: no glued numbers found in the executed notebook"
+    assert not unshown, f"{name}: glued but never shown in the text: {unshown}"
+
+
+# The exercise page each chapter ends with ("Practise it").
+PRACTICE_PAGES = {
+    "ch01_logistic_regression": ["a2_logistic_regression"],
+    "ch02_cross_entropy": ["a2_logistic_regression", "a1_information"],
+    "ch03_information": ["a1_information"],
+    "ch04_perceptron": ["a3_perceptron"],
+    "ch05_mlp": ["a3_perceptron", "a4_dimensions"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRACTICE_PAGES))
+def test_chapter_links_its_assignment_at_the_end(built, name):
+    last = _source(_notebook(name)["cells"][-1])
+    assert "Practise it" in last, f"{name}: the last cell is not the 'Practise it' box"
+    links = set(re.findall(r'href="\.\./book/exercises/(a\d_\w+)\.html', last_section(name)))
+    for exercise in PRACTICE_PAGES[name]:
+        assert f"../book/exercises/{exercise}" in last, f"{name}: no link to {exercise}"
+        assert exercise in links, f"{name}: the built page does not link {exercise}"
+        assert (HTML_DIR / "book" / "exercises" / f"{exercise}.html").exists()
+
+
+def last_section(name: str) -> str:
+    """The HTML of a built chapter from its "Practise it" box to the end."""
+    raw = page_path(f"lessons/{name}").read_text(encoding="utf-8")
+    start = raw.rfind("Practise it")
+    assert start >= 0, f"{name}: no 'Practise it' box in the built page"
+    return raw[start:]

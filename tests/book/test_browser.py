@@ -6,16 +6,32 @@ that the book works offline. For every chapter page it asserts that the math is 
 by MathJax, every image has loaded, no JavaScript error was logged, and the page has its
 title and figures, and that the practice answers of a chapter start hidden; a screenshot
 of each page goes to ``_build/screenshots/``.
+
+Every page is also read at two widths, a desktop (1280 CSS px) and a phone (390 CSS px,
+the width of a common phone held upright): the page must not scroll sideways, no display
+equation may be wider than its box (a cut-off equation is unreadable on a phone, where
+nobody finds the hidden scroll bar), and the smallest text of every figure must be at
+least ``MIN_FIGURE_TEXT_PX`` CSS pixels high. A figure's text height on screen is
+computed, not guessed: the lessons record in each PNG the smallest font size the figure
+contains (a ``Min-Font-Pt`` text chunk, written by the figure setup cell of each lesson)
+and its resolution (the PNG's ``pHYs`` dpi), so
+
+    height on screen = font size (pt) * dpi / 72 * displayed width / natural width.
+
+A figure without the metadata fails, because its text size cannot be known. Screenshots
+of the phone view go to ``_build/screenshots/<page>__390.png``.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
+import io
 import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -35,6 +51,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = BUILD_DIR / "screenshots"
+DESKTOP, PHONE = 1280, 390
+# The smallest text of a figure, in CSS pixels: about 9 px is where text stops being
+# readable without zooming.
+MIN_FIGURE_TEXT_PX = 9.0
 
 # Text outside code, with typeset math removed, must not contain TeX delimiters.
 _VISIBLE_TEXT_JS = """
@@ -117,9 +137,9 @@ def _fresh_screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
-def _visit(browser, base_url: str, docname: str):
+def _visit(browser, base_url: str, docname: str, width: int = DESKTOP):
     """Open one page; return (page, report) with console errors and blocked requests."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     report = {"console": [], "page": [], "blocked": [], "failed": []}
     local_host = urlsplit(base_url).netloc
@@ -202,3 +222,137 @@ def test_chapter_page_in_chromium(site, browser, name):
 def test_book_page_in_chromium(site, browser, docname):
     needs_math = docname in ("book/notation", "book/intro")
     _check_page(browser, site, docname, needs_math=needs_math, needs_figure=False)
+
+
+# ------------------------------------------------------------------ desktop and phone widths
+_LAYOUT_JS = """
+async () => {
+  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+    await window.MathJax.startup.promise;
+  }
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  const describe = (el) => {
+    const text = (el.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 70);
+    return `<${el.tagName.toLowerCase()} class="${el.className}"> "${text}"`;
+  };
+  const scrolls = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const overflow = getComputedStyle(a).overflowX;
+      if (overflow === 'auto' || overflow === 'scroll') { return true; }
+    }
+    return false;
+  };
+  // What sticks out of the page: leaf elements past the right edge that no scrolling box
+  // (a code cell, a table wrapper) contains.
+  const sticking = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.children.length || !el.getClientRects().length) { continue; }
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 && box.width > 0 && !scrolls(el)) {
+      sticking.push(`${describe(el)} ends at ${Math.round(box.right)} px`);
+    }
+  }
+  const equations = [];
+  for (const m of document.querySelectorAll('mjx-container[display="true"]')) {
+    const box = m.getBoundingClientRect();
+    const parent = m.parentElement.getBoundingClientRect();
+    if (m.scrollWidth > m.clientWidth + 1 || box.right > parent.right + 1) {
+      const tex = (m.parentElement.textContent || '').replace(/\\s+/g, ' ').trim();
+      const size = `${m.scrollWidth} px wide in a ${m.clientWidth} px box`;
+      equations.push(`${size}: "${tex.slice(0, 60)}"`);
+    }
+  }
+  const column = document.querySelector('main article') || document.querySelector('main');
+  const columnWidth = column.getBoundingClientRect().width;
+  const images = Array.from(document.querySelectorAll('main img')).map((img) => ({
+    src: img.currentSrc || img.src,
+    natural: img.naturalWidth,
+    shown: img.getBoundingClientRect().width,
+  }));
+  return {width, scrollWidth: root.scrollWidth, sticking, equations, columnWidth, images};
+}
+"""
+
+
+def _png_text_metadata(data: bytes) -> tuple[float | None, float | None]:
+    """(Min-Font-Pt, dpi) recorded in a PNG, either None when absent."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        if image.format != "PNG":
+            return None, None
+        font = image.info.get("Min-Font-Pt")
+        dpi = image.info.get("dpi")
+    return (float(font) if font else None), (float(dpi[0]) if dpi else None)
+
+
+def _image_bytes(src: str, page_url: str) -> bytes | None:
+    """The bytes of an image: a data: URI, or a file of the built site."""
+    if src.startswith("data:"):
+        header, _, payload = src.partition(",")
+        return base64.b64decode(payload) if header.endswith(";base64") else None
+    path = urlsplit(urljoin(page_url, src)).path
+    file = HTML_DIR / unquote(path).lstrip("/")
+    return file.read_bytes() if file.is_file() else None
+
+
+def figure_text_problems(images, column_width: float, page_url: str) -> list[str]:
+    """Figures whose smallest text is below MIN_FIGURE_TEXT_PX CSS pixels on screen.
+
+    An image inside a closed toggle has no size on screen; it would be shown at its natural
+    width or the column width, whichever is smaller.
+    """
+    problems = []
+    for image in images:
+        name = image["src"][:60] + ("..." if len(image["src"]) > 60 else "")
+        data = _image_bytes(image["src"], page_url)
+        if data is None:
+            problems.append(f"{name}: image not found")
+            continue
+        font_pt, dpi = _png_text_metadata(data)
+        if font_pt is None or dpi is None:
+            problems.append(f"{name}: no Min-Font-Pt/dpi metadata, text size unknown")
+            continue
+        if font_pt == 0:
+            continue  # a figure without any text
+        shown = image["shown"] or min(image["natural"], column_width)
+        height = font_pt * dpi / 72 * shown / image["natural"]
+        if height < MIN_FIGURE_TEXT_PX:
+            problems.append(
+                f"{name}: smallest text {height:.1f} CSS px ({font_pt:g} pt at {dpi:g} dpi, "
+                f"{image['natural']} px wide shown at {shown:.0f} px)"
+            )
+    return problems
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+@pytest.mark.parametrize("docname", [f"lessons/{name}" for name in LESSONS] + list(BOOK_PAGES))
+def test_page_reads_at_desktop_and_phone_width(site, browser, docname, width):
+    """No sideways scrolling, no cut-off display equation, figure text of 9 px or more."""
+    context, page, _ = _visit(browser, site, docname, width=width)
+    try:
+        page.evaluate(_WAIT_FOR_IMAGES_JS)
+        page.wait_for_load_state("networkidle")
+        layout = page.evaluate(_LAYOUT_JS)
+        page_url = page.url
+        if width == PHONE:
+            page.screenshot(
+                path=str(SCREENSHOTS / f"{docname.replace('/', '__')}__{width}.png"),
+                full_page=True,
+            )
+    finally:
+        context.close()
+    problems = []
+    if layout["scrollWidth"] > layout["width"] + 1:
+        problems.append(
+            f"the page scrolls sideways: {layout['scrollWidth']} px wide in a "
+            f"{layout['width']} px viewport"
+        )
+        problems += [f"  sticks out: {item}" for item in layout["sticking"][:10]]
+    problems += [f"display equation cut off: {item}" for item in layout["equations"]]
+    problems += [
+        f"figure text too small: {item}"
+        for item in figure_text_problems(layout["images"], layout["columnWidth"], page_url)
+    ]
+    assert not problems, f"{docname} at {width} px:\n" + "\n".join(problems)
