@@ -893,14 +893,26 @@ def collect(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m mlgrade.collect", description=__doc__.split("\n")[0]
+        prog="python -m mlgrade.collect",
+        description=__doc__.split("\n")[0],
+        epilog="Formats, ids and the id map: see the docstring of mlgrade/collect.py "
+        "and the instructor guide.",
     )
-    parser.add_argument("--root", default=".")
-    parser.add_argument("--lms", default="auto", choices=LMS_CHOICES)
-    parser.add_argument("--due", default=None, help="due date for late marks without a time")
-    parser.add_argument("--timezone", default="UTC", help="IANA zone of Blackboard file times")
-    parser.add_argument("assignment")
-    parser.add_argument("source")
+    parser.add_argument("--root", default=".", help="the course directory (default: .)")
+    parser.add_argument(
+        "--lms", default="auto", choices=LMS_CHOICES, help="the download's format (default: auto)"
+    )
+    parser.add_argument(
+        "--due",
+        default=None,
+        help="due date for Canvas LATE marks, e.g. '2026-11-30 23:59:00 Europe/Berlin' "
+        "(default: the gradebook's)",
+    )
+    parser.add_argument(
+        "--timezone", default="UTC", help="IANA zone of Blackboard file times (default: UTC)"
+    )
+    parser.add_argument("assignment", help="the assignment, e.g. a1_information")
+    parser.add_argument("source", help="the download: a folder or a .zip")
     args = parser.parse_args(argv)
     try:
         students = collect(
