@@ -405,21 +405,38 @@ def _loop_count(layer_sizes, batch):
 
 
 @pytest.mark.parametrize(
-    ("B", "d", "k", "M"), [(1, 2, 3, 1), (5, 3, 4, 3), (8, 10, 16, 3), (2, 7, 5, 4)]
+    ("N", "D", "M", "K"), [(1, 2, 3, 1), (5, 3, 4, 3), (8, 10, 16, 3), (2, 7, 5, 4)]
 )
-def test_6_5_forward_cost_matches_the_formulas_and_a_loop(B, d, k, M):
-    sizes = [d] + [k] * M
-    cost = forward_cost(sizes, batch_size=B)
-    # T = B (d k + (M - 1) k^2), S = d k + (M - 1) k^2 + M k + B (d + M k)
-    assert cost["multiply_adds"] == B * (d * k + (M - 1) * k**2)
-    assert cost["stored_floats"] == d * k + (M - 1) * k**2 + M * k + B * (d + M * k)
-    assert (cost["multiply_adds"], cost["stored_floats"]) == _loop_count(sizes, B)
+def test_6_5_forward_cost_matches_the_formulas_and_a_loop(N, D, M, K):
+    # the book's letters: N points of dimension D through K layers of M units
+    sizes = [D] + [M] * K
+    cost = forward_cost(sizes, batch_size=N)
+    # T = N (D M + (K - 1) M^2), F = D M + (K - 1) M^2 + K M + N (D + K M)
+    assert cost["multiply_adds"] == N * (D * M + (K - 1) * M**2)
+    assert cost["stored_floats"] == D * M + (K - 1) * M**2 + K * M + N * (D + K * M)
+    assert (cost["multiply_adds"], cost["stored_floats"]) == _loop_count(sizes, N)
+
+
+def test_6_2_column_bias_broadcasts_silently_for_one_point_and_square_batches():
+    # Issue 10: "(N, M) + (M, 1) raises when N != M" is false for N = 1.
+    M = 3
+    b_col = np.arange(1.0, M + 1).reshape(M, 1)
+    assert (np.zeros((1, M)) + b_col).shape == (M, M)  # one point: an (M, M) matrix
+    assert (np.zeros((M, M)) + b_col).shape == (M, M)  # square batch: bias added per row
+    np.testing.assert_allclose((np.zeros((M, M)) + b_col)[:, 0], [1.0, 2.0, 3.0])
+    for N in (2, 4, 5):  # any other batch size raises
+        with pytest.raises(ValueError):
+            np.zeros((N, M)) + b_col
+    # the package refuses the column-shaped bias whatever N is
+    for N in (1, 2, M):
+        with pytest.raises(ValueError, match="b"):
+            linear_forward(np.zeros((N, M)), np.zeros((M, M)), b_col)
 
 
 def test_6_5_worked_numbers_of_the_lessons():
     # chapter 6: [3, 4, 4, 2] with a batch of 5, counted by the lesson's loops
     assert forward_cost([3, 4, 4, 2], 5) == {"multiply_adds": 180, "stored_floats": 111}
-    # chapter 6 question: d = 10, k = 16, M = 3, B = 8
+    # chapter 6 question: D = 10, M = 16, K = 3, N = 8
     assert forward_cost([10, 16, 16, 16], 8) == {
         "multiply_adds": 8 * (160 + 2 * 256),
         "stored_floats": 160 + 512 + 48 + 8 * 58,
