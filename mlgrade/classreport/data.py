@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..collect import lms_map_path
 from ..notebooks import nbgrader_meta, read_notebook
 from .stats import Failure, error_message, group_failures
 
@@ -135,7 +136,7 @@ def sqlite_file(url: str) -> Path | None:
 
 def lms_ids_path(root: Path, assignment: str) -> Path:
     """Where collection writes the LMS id map of ``assignment``."""
-    return Path(root) / "submitted" / f"{assignment}.lms.csv"
+    return lms_map_path(root, assignment)
 
 
 # --------------------------------------------------------------------------- readers

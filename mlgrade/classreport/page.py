@@ -79,7 +79,7 @@ def score_histogram(scores: list[float], max_score: float, title: str) -> str:
         edges = np.arange(-0.5, top + 1.0, 1.0)
     else:
         edges = np.linspace(0.0, top, 21)
-    ax.hist(scores, bins=edges, color="#1f77b4", edgecolor="white")
+    ax.hist(scores, bins=edges, color="#1f77b4", edgecolor="white", linewidth=1.5)
     if scores:
         mean, median = statistics.fmean(scores), statistics.median(scores)
         ax.axvline(mean, color="#d62728", lw=2, label=f"mean {mean:.2f}")
@@ -93,12 +93,16 @@ def score_histogram(scores: list[float], max_score: float, title: str) -> str:
     return _png(fig)
 
 
-def pass_rate_chart(stats: list[CellStats]) -> str:
-    """The pass rate of each test cell as a base64 PNG (bars, first cell on top)."""
+def pass_rate_chart(stats: list[CellStats], labels: dict[str, str] | None = None) -> str:
+    """The pass rate of each test cell as a base64 PNG (bars, first cell on top).
+
+    ``labels`` maps a cell's key to its name on the chart (default: the key).
+    """
     shown = [s for s in stats if s.graded][::-1]
     fig, ax = _figure(8.0, 1.2 + 0.4 * max(len(shown), 1))
     rates = [100 * s.pass_rate for s in shown]
-    ax.barh([s.test.key for s in shown], rates, color="#1f77b4")
+    names = [(labels or {}).get(s.test.key, s.test.key) for s in shown]
+    ax.barh(names, rates, color="#1f77b4")
     for y, rate in enumerate(rates):
         ax.text(min(rate + 1.5, 90), y, f"{rate:.0f}%", va="center", fontsize=11)
     ax.set_xlim(0, 100)
@@ -125,6 +129,13 @@ def _table(header: list[str], rows: list[list[str]], numeric: frozenset[int] = f
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _labels(data: AssignmentData) -> dict[str, str]:
+    """How a test cell is named on the page: its name, prefixed by its notebook if several."""
+    keys = {t.key for t in data.tests} | set(data.failures)
+    several = len({key.partition("/")[0] for key in keys}) > 1
+    return {key: key if several else key.partition("/")[2] for key in keys}
 
 
 def _img(name: str, alt: str, png: str) -> str:
@@ -170,7 +181,7 @@ def _tests_section(data: AssignmentData, stats: list[CellStats]) -> list[str]:
     ]
     if not stats:
         return [*out, "<p>The gradebook has no autograded test cell for this assignment.</p>"]
-    rows = []
+    rows, labels = [], _labels(data)
     for s in stats:
         top = data.failures.get(s.test.key, [])
         r = s.discrimination
@@ -181,7 +192,7 @@ def _tests_section(data: AssignmentData, stats: list[CellStats]) -> list[str]:
         )
         rows.append(
             [
-                f"<code>{_e(s.test.key)}</code>",
+                f"<code>{_e(labels[s.test.key])}</code>",
                 _e(number(s.test.max_score)),
                 str(s.graded),
                 f"{100 * s.pass_rate:.0f}%" if s.graded else "n/a",
@@ -193,7 +204,7 @@ def _tests_section(data: AssignmentData, stats: list[CellStats]) -> list[str]:
     out.append(_table(header, rows, frozenset({1, 2, 3, 4})))
     if any(s.graded for s in stats):
         alt = f"Pass rate of each test cell of {data.name}"
-        out.append(_img("pass-rates", alt, pass_rate_chart(stats)))
+        out.append(_img("pass-rates", alt, pass_rate_chart(stats, labels)))
     return out
 
 
@@ -205,14 +216,18 @@ def _failures_section(data: AssignmentData) -> list[str]:
         "Messages that differ only in numbers are counted together; the commonest wording "
         "is shown. At most five kinds per test cell here, all of them in the CSV file.</p>",
     ]
-    rows, per_cell = [], {}
+    rows, per_cell, labels = [], {}, _labels(data)
     for f in failure_table(data):
         key = f"{f['notebook']}/{f['cell']}"
         per_cell[key] = per_cell.get(key, 0) + 1
         if per_cell[key] <= 5:
             more = f" ({f['variants']} wordings)" if f["variants"] != "1" else ""
             rows.append(
-                [f"<code>{_e(key)}</code>", _e(f["students"]), _e(f["example"]) + _e(more)]
+                [
+                    f"<code>{_e(labels.get(key, key))}</code>",
+                    _e(f["students"]),
+                    _e(f["example"]) + _e(more),
+                ]
             )
     if not rows:
         return [*out, "<p>No test cell failed.</p>"]
@@ -275,6 +290,12 @@ def _lms_section(data: AssignmentData, files: dict[str, str], moodle_kind: str) 
                 f'<p class="note">No usable LMS user id for {len(without)} student(s), '
                 f"matched by course id or name instead: {_e(', '.join(without))}.</p>"
             )
+    flagged = sorted({row["student"] for row in flagged_table(data)} & {s.student for s in subs})
+    if flagged:
+        out.append(
+            f"<p>Flagged above and exported with their score: {_e(', '.join(flagged))}; "
+            "review them before importing.</p>"
+        )
     missing = sorted(set(data.students) - {s.student for s in subs})
     if missing:
         out.append(f"<p>Not exported (no score): {_e(', '.join(missing))}.</p>")
