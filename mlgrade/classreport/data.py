@@ -16,6 +16,7 @@ Four sources, each read by one function:
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 from collections import Counter
@@ -23,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..collect import lms_map_path
-from ..notebooks import nbgrader_meta, read_notebook
 from .stats import Failure, error_message, group_failures
 
 __all__ = [
@@ -214,6 +214,26 @@ def seconds_of(row: dict[str, str]) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
+def _cells(path: Path) -> list[dict]:
+    """The cells of a notebook file as plain JSON (no validation: fast for a whole class).
+
+    A file that cannot be read or parsed gives no cells; anything that is not a dict is
+    skipped, so a damaged notebook cannot stop the report.
+    """
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+
+
+def _nbgrader(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    found = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
 def read_failures(
     root: Path, assignment: str, tests: list[AutoTest] | None = None
 ) -> dict[str, list[Failure]]:
@@ -227,15 +247,17 @@ def read_failures(
     wanted = None if tests is None else {test.key for test in tests}
     messages: dict[str, Counter] = {}
     for path in sorted(Path(root).glob(f"autograded/*/{assignment}/*.ipynb")):
-        nb, _ = read_notebook(path)
-        for cell in nb.cells if nb is not None else []:
-            meta = nbgrader_meta(cell)
-            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        for cell in _cells(path):
+            meta = _nbgrader(cell)
+            if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
                 continue
             key = f"{path.stem}/{meta.get('grade_id', '')}"
             if wanted is not None and key not in wanted:
                 continue
-            outputs = cell.get("outputs", [])
+            outputs = cell.get("outputs")
+            outputs = (
+                [o for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+            )
             seen = {error_message(o) for o in outputs if o.get("output_type") == "error"}
             messages.setdefault(key, Counter()).update(seen)
     return {key: group_failures(counts) for key, counts in messages.items() if counts}
@@ -287,9 +309,8 @@ def _test_order(root: Path, assignment: str, tests: list[AutoTest]) -> list[Auto
     """Test cells in the order of the released notebook (by name where it is unknown)."""
     order: dict[str, int] = {}
     for path in sorted((Path(root) / "exercises" / assignment).glob("*.ipynb")):
-        nb, _ = read_notebook(path)
-        for index, cell in enumerate(nb.cells if nb is not None else []):
-            grade_id = nbgrader_meta(cell).get("grade_id")
+        for index, cell in enumerate(_cells(path)):
+            grade_id = _nbgrader(cell).get("grade_id")
             if grade_id:
                 order.setdefault(f"{path.stem}/{grade_id}", index)
     return sorted(tests, key=lambda t: (t.notebook, order.get(t.key, math.inf), t.name))
