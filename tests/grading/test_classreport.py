@@ -613,3 +613,5 @@ def test_reports_are_git_ignored_and_not_in_the_book():
     )
     assert done.returncode == 0, "reports/ must be in .gitignore"
     assert "reports" not in (REPO / "_toc.yml").read_text(encoding="utf-8")
+    config = (REPO / "_config.yml").read_text(encoding="utf-8")
+    assert re.search(r"^exclude_patterns:\n(?:  - .*\n)*  - reports\n", config, re.MULTILINE)
