@@ -45,7 +45,9 @@ def _meta(cell):
 
 
 def _is_test(cell):
-    return cell.cell_type == "code" and _meta(cell).get("grade") and not _meta(cell).get("solution")
+    return (
+        cell.cell_type == "code" and _meta(cell).get("grade") and not _meta(cell).get("solution")
+    )
 
 
 _CATALOGUE = {}
@@ -53,7 +55,9 @@ _CATALOGUE = {}
 
 def mistakes(assignment):
     if assignment not in _CATALOGUE:
-        _CATALOGUE[assignment] = runpy.run_path(str(CASES / f"{assignment}.py")).get("MISTAKES", [])
+        _CATALOGUE[assignment] = runpy.run_path(str(CASES / f"{assignment}.py")).get(
+            "MISTAKES", []
+        )
     return _CATALOGUE[assignment]
 
 
@@ -69,9 +73,13 @@ class Notebook:
             for c in self.nb.cells
             if _is_test(c)
         }
-        self.points = {_meta(c)["grade_id"]: float(_meta(c)["points"]) for c in self.nb.cells if _is_test(c)}
+        self.points = {
+            _meta(c)["grade_id"]: float(_meta(c)["points"]) for c in self.nb.cells if _is_test(c)
+        }
         self.answers = {
-            _meta(c)["grade_id"] for c in self.nb.cells if _meta(c).get("solution") and c.cell_type == "code"
+            _meta(c)["grade_id"]
+            for c in self.nb.cells
+            if _meta(c).get("solution") and c.cell_type == "code"
         }
 
     def _exec(self, source, ns, label):
@@ -161,6 +169,7 @@ def test_catalogue_is_well_formed(assignment):
     assert cases, f"{assignment}: no MISTAKES"
     for m in cases:
         assert set(m) >= {"cell", "mistake", "public", "tests", "source"}, m
+        assert set(m.get("targets", m["tests"])) <= set(m["tests"]), m["targets"]
         assert m["cell"] in nb.answers, f"{m['cell']} is not an answer cell of {assignment}"
         assert m["tests"] and set(m["tests"]) <= set(nb.tests), m["tests"]
         assert isinstance(m["public"], bool) and m["mistake"].strip()
@@ -210,9 +219,12 @@ def test_public_tests_catch_the_marked_mistake(assignment, index):
     if not m["public"]:
         return
     assert caught, f"{m['mistake']}: no public test of {m['cell']} fails"
-    for gid, exc in caught.items():
+    # A later cell may fail with a NameError because this answer broke a cell it needs;
+    # what matters is a readable failure where the mistake is.
+    readable = {g: e for g, e in caught.items() if isinstance(e, AssertionError)}
+    assert readable, f"{m['mistake']}: only raw errors: {caught}"
+    for gid, exc in readable.items():
         text = _first_line(exc)
-        assert isinstance(exc, AssertionError), f"{gid}: raw {type(exc).__name__}: {text}"
         assert 0 < len(text) <= FIRST_LINE, f"{gid}: first line of {len(text)} chars: {text}"
 
 
@@ -231,7 +243,9 @@ def test_mistake_never_earns_the_points_it_targets(assignment, index):
     m = mistakes(assignment)[index]
     nb = notebook(assignment)
     ns = nb.run({m["cell"]: m["source"]})
+    # "targets": the tests of the mistake's own question, when later questions that use
+    # the answer may pass for some inputs by luck (they still fail for the default id).
     for student in _students():
-        for gid in m["tests"]:
+        for gid in m.get("targets", m["tests"]):
             exc = nb.test(ns, gid, seed=student)
             assert exc is not None, f"{m['mistake']}: {gid} passes for student id {student}"

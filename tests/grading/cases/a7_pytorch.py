@@ -67,10 +67,7 @@ _TRAIN = {
     "order": "order = np.arange(N) if rng is None else rng.permutation(N)",
     "batch": "idx = torch.tensor(order[start : start + B])\nXb, yb = Xt[idx], yt[idx]",
     "step": (
-        "optimizer.zero_grad()\n"
-        "loss = loss_fn(model(Xb), yb)\n"
-        "loss.backward()\n"
-        "optimizer.step()"
+        "optimizer.zero_grad()\nloss = loss_fn(model(Xb), yb)\nloss.backward()\noptimizer.step()"
     ),
     "record": "total += loss.item() * len(idx)",
     "epoch_loss": "losses.append(total / N)",
@@ -266,9 +263,7 @@ MISTAKES = [
         "mistake": "multi-class: nn.NLLLoss on logits (no log-softmax)",
         "public": True,
         "tests": [_MULTICLASS],
-        "source": _head(
-            **{"multi-class classification": "nn.Linear(n_hidden, k), nn.NLLLoss()"}
-        ),
+        "source": _head(**{"multi-class classification": "nn.Linear(n_hidden, k), nn.NLLLoss()"}),
     },
     {
         "cell": "a7_head",
@@ -282,9 +277,7 @@ MISTAKES = [
         "mistake": "regression: the squared errors summed, not averaged",
         "public": True,
         "tests": [_REGRESSION],
-        "source": _head(
-            **{"regression": "nn.Linear(n_hidden, 1), nn.MSELoss(reduction='sum')"}
-        ),
+        "source": _head(**{"regression": "nn.Linear(n_hidden, 1), nn.MSELoss(reduction='sum')"}),
     },
     {
         "cell": "a7_head",
@@ -308,9 +301,7 @@ MISTAKES = [
         "mistake": "optimizer.zero_grad() forgotten: the gradients accumulate",
         "public": True,
         "tests": _BOTH,
-        "source": _train(
-            step="loss = loss_fn(model(Xb), yb)\nloss.backward()\noptimizer.step()"
-        ),
+        "source": _train(step="loss = loss_fn(model(Xb), yb)\nloss.backward()\noptimizer.step()"),
     },
     {
         "cell": "a7_train",
@@ -347,7 +338,8 @@ MISTAKES = [
         "source": _train(
             model="model = nn.Sequential(nn.Linear(*W1.shape), nn.Tanh(), "
             "nn.Linear(*W2.shape)).float()",
-            data="Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.long)",
+            data="Xt = torch.tensor(X, dtype=torch.float32)\n"
+            "yt = torch.tensor(y, dtype=torch.long)",
         ),
     },
     {
@@ -356,8 +348,7 @@ MISTAKES = [
         "public": True,
         "tests": _BOTH,
         "source": _train(
-            record="with torch.no_grad():\n"
-            "    total += loss_fn(model(Xb), yb).item() * len(idx)"
+            record="with torch.no_grad():\n    total += loss_fn(model(Xb), yb).item() * len(idx)"
         ),
     },
     {
@@ -462,7 +453,6 @@ MISTAKES = [
         "source": _train(record="total = loss.item()", epoch_loss="losses.append(total)"),
     },
 ]
-
 
 
 def _case(mistake):
