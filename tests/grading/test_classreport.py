@@ -447,6 +447,29 @@ def test_moodle_grading_worksheet(course, tmp_path):
     write_class_reports(course)  # back to the map of submitted/ for the other tests
 
 
+def test_unknown_status_gets_a_general_action():
+    from mlgrade.classreport import AssignmentData, flagged_table
+
+    row = {"student": "s9", "assignment": A, "notebook": A, "status": "memory limit"}
+    data = AssignmentData(A, [], {}, [{**row, "details": "", "tampering": ""}], {}, {}, False)
+    (flagged,) = flagged_table(data)
+    assert flagged["reason"] == "memory limit"
+    assert flagged["action"] == f"Read the details and grading_report.logs/{A}/s9.log."
+
+
+def test_report_without_a_gradebook(course, tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(course, root)
+    (root / "gradebook.db").unlink()
+    (page,) = write_class_reports(root)
+    text = page.read_text(encoding="utf-8")
+    assert f"No gradebook at {root / 'gradebook.db'}" in text
+    assert "No submission has a score yet." in text
+    assert not (root / "gradebook.db").exists()  # reading never creates a gradebook
+    assert len(_records(root / "reports" / f"{A}.flagged.csv")) == 5
+    assert len(_csv(root / "reports" / f"{A}.canvas.csv")) == 2  # header and points only
+
+
 def test_lms_map_needs_its_columns(tmp_path):
     bad = tmp_path / "ids.csv"
     bad.write_text("name,id\nx,1\n", encoding="utf-8")
