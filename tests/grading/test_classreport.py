@@ -513,6 +513,7 @@ def test_page_is_self_contained(course):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; is wrong" in page
 
 
+@pytest.mark.browser
 def test_page_in_chromium(course, tmp_path):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get)")
