@@ -14,8 +14,10 @@ shapes, without NaN or inf, and known activation names.
 
 from __future__ import annotations
 
-from mlcourse import layers
+from mlcourse import activations, layers
 from mlcourse._validation import unchecked
+
+log_softmax = unchecked(activations.log_softmax)
 
 linear_forward = unchecked(layers.linear_forward)
 linear_backward = unchecked(layers.linear_backward)

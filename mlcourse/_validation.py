@@ -561,25 +561,37 @@ def checked(*relations: Callable, **converters: Callable):
 
     def decorate(body):
         signature = inspect.signature(body)
+        parameters = signature.parameters.values()
+        if any(p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters):
+            raise TypeError(f"checked: {body.__name__} takes *args, **kwargs or positional-only")
         for name in converters:
             if name not in signature.parameters:
                 raise TypeError(f"checked: {body.__name__} has no argument {name!r}")
+        positional = tuple(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
+        defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+        n_arguments = len(signature.parameters)
         named = [
             (relation, tuple(inspect.signature(relation).parameters)) for relation in relations
         ]
 
         @functools.wraps(body)
         def checked_body(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            arguments = bound.arguments
+            # Binding by hand is several times cheaper than signature.bind; any call that
+            # does not bind cleanly goes to signature.bind for Python's own TypeError.
+            arguments = {**defaults, **dict(zip(positional, args, strict=False)), **kwargs}
+            if (
+                len(args) > len(positional)
+                or len(arguments) != n_arguments
+                or (kwargs and not kwargs.keys().isdisjoint(positional[: len(args)]))
+            ):
+                signature.bind(*args, **kwargs)
             for name, convert in converters.items():
                 arguments[name] = convert(arguments[name], name)
             for relation, names in named:
                 replaced = relation(**{name: arguments[name] for name in names})
                 if replaced:
                     arguments.update(replaced)
-            return body(*bound.args, **bound.kwargs)
+            return body(**arguments)
 
         checked_body.__checked__ = True
         return checked_body

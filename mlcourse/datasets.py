@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlcourse._validation import check_int
+from mlcourse._validation import NameRegistry, check_int
+from mlcourse.activations import sigmoid
 
 __all__ = [
     "LOGIC_GATES",
@@ -25,12 +26,11 @@ __all__ = [
 
 #: Truth tables of the two-input gates, in the row order of ``logic_gate``'s ``X``:
 #: (0, 0), (0, 1), (1, 0), (1, 1).
-LOGIC_GATES: dict[str, tuple[int, int, int, int]] = {
-    "and": (0, 0, 0, 1),
-    "or": (0, 1, 1, 1),
-    "nand": (1, 1, 1, 0),
-    "xor": (0, 1, 1, 0),
-}
+LOGIC_GATES: dict[str, tuple[int, int, int, int]] = NameRegistry(
+    "name",
+    "logic gate",
+    **{"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "nand": (1, 1, 1, 0), "xor": (0, 1, 1, 0)},
+)
 
 #: The logistic model behind :func:`pass_fail`: ``(bias, per project hour, per lecture
 #: hour)``, so ``P(pass) = sigmoid(-6 + 0.2 * project + 0.15 * lectures)``.
@@ -58,11 +58,10 @@ def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     >>> y.tolist()
     [0, 0, 0, 1]
     """
-    key = name.lower() if isinstance(name, str) else name
-    if key not in LOGIC_GATES:
-        raise ValueError(f"name: expected one of {sorted(LOGIC_GATES)}, got {name!r}")
+    if isinstance(name, str) and name.lower() in LOGIC_GATES:
+        name = name.lower()
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    y = np.array(LOGIC_GATES[key], dtype=np.int64)
+    y = np.array(LOGIC_GATES.lookup(name), dtype=np.int64)
     return X, y
 
 
@@ -188,6 +187,6 @@ def pass_fail(
     lectures = rng.uniform(0.0, 30.0, size=n)
     w0, w1, w2 = PASS_FAIL_WEIGHTS
     z = w0 + w1 * project + w2 * lectures
-    p = 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid(z) without overflow
+    p = sigmoid(z)
     y = (rng.uniform(size=n) < p).astype(np.int64)
     return np.column_stack([project, lectures]), y

@@ -30,16 +30,18 @@ from mlcourse._validation import (
     check_finite,
     check_positive,
     check_same_shape,
+    checked,
+    finite_array,
 )
 
 __all__ = ["check_gradient", "numerical_gradient", "relative_error"]
 
 
-def _scalar(value) -> float:
-    """``f(x)`` as a Python float (the sum of its entries if it is an array)."""
-    return float(np.sum(np.asarray(value, dtype=np.float64)))
+def _step(h, name: str) -> float:
+    return check_positive(h, name, "step such as 1e-5")
 
 
+@checked(x=finite_array, h=_step)
 def numerical_gradient(f, x, h=1e-5):
     r"""Central-difference gradient of a scalar function of an array of any shape.
 
@@ -63,18 +65,16 @@ def numerical_gradient(f, x, h=1e-5):
     -----
     Costs two evaluations of ``f`` per entry of ``x``: use small arrays.
     """
-    x = np.array(as_float_array(x, "x"), dtype=np.float64)  # a private copy
-    check_finite(x, "x")
-    h = check_positive(h, "h", "step such as 1e-5")
+    x = np.array(x, dtype=np.float64)  # a private copy, in float64
     grad = np.empty_like(x)
     flat_x = x.reshape(-1)  # a view: changing it changes x
     flat_g = grad.reshape(-1)
     for i in range(flat_x.size):
         old = flat_x[i]
         flat_x[i] = old + h
-        f_plus = _scalar(f(x))
+        f_plus = np.sum(f(x), dtype=np.float64)  # the sum, if f returns an array
         flat_x[i] = old - h
-        f_minus = _scalar(f(x))
+        f_minus = np.sum(f(x), dtype=np.float64)
         flat_x[i] = old
         flat_g[i] = (f_plus - f_minus) / (2 * h)
     return grad

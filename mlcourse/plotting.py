@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from mlcourse._validation import check_int
+from mlcourse.activations import ACTIVATIONS, sigmoid
 
 __all__ = [
     "CLASS_COLORS",
@@ -153,15 +154,6 @@ def plot_decision_boundary(
     return ax
 
 
-def _activation_pair(name: str):
-    from mlcourse.activations import ACTIVATIONS
-
-    if name not in ACTIVATIONS:
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"name: unknown activation {name!r}; known: {known}")
-    return ACTIVATIONS[name]
-
-
 def plot_activation(name: str, ax=None, *, z=None, derivative: bool = True, **params):
     """Draw an activation function ``g`` and its derivative ``g'``.
 
@@ -181,7 +173,7 @@ def plot_activation(name: str, ax=None, *, z=None, derivative: bool = True, **pa
     -------
     matplotlib Axes
     """
-    f, f_grad = _activation_pair(name)
+    f, f_grad = ACTIVATIONS.lookup(name)
     ax = _new_axes(ax, figsize=(4.0, 3.0))
     z = np.linspace(-4.0, 4.0, 401) if z is None else np.asarray(z, dtype=float)
     ax.axhline(0.0, color="0.6", lw=0.6)
@@ -213,8 +205,6 @@ def plot_activation_grid(names: Sequence[str] | None = None, *, ncols: int = 4, 
 
     if names is None:
         import inspect
-
-        from mlcourse.activations import ACTIVATIONS
 
         names = []
         for key, (f, _) in ACTIVATIONS.items():
@@ -253,7 +243,7 @@ def plot_sigmoid_family(cs: Sequence[float] = (0.5, 1.0, 2.0, 5.0), ax=None, *, 
     ax = _new_axes(ax, figsize=(5.5, 3.5))
     u = np.linspace(-6.0, 6.0, 401) if u is None else np.asarray(u, dtype=float)
     for c in cs:
-        ax.plot(u, 0.5 * (1.0 + np.tanh(0.5 * c * u)), label=f"$c = {c:g}$")
+        ax.plot(u, sigmoid(c * u), label=f"$c = {c:g}$")
     ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
     ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
     ax.set_xlabel("$u$")
@@ -340,7 +330,7 @@ def plot_sigmoid_surface(w, b: float, ax=None, *, kind: str = "surface", lim: fl
         raise ValueError(f"kind: expected 'surface' or 'contour', got {kind!r}")
     g = np.linspace(-lim, lim, 121)
     G0, G1 = np.meshgrid(g, g)
-    S = 0.5 * (1.0 + np.tanh(0.5 * (w[0] * G0 + w[1] * G1 + b)))
+    S = sigmoid(w[0] * G0 + w[1] * G1 + b)
     title = rf"$\sigma({w[0]:g}\,x_1 {w[1]:+g}\,x_2 {float(b):+g})$"
     if kind == "surface":
         ax = _new_axes(ax, figsize=(5.5, 4.5), projection="3d")

@@ -108,3 +108,61 @@ def _probe_import():
 def test_import_does_not_pull_in_heavy_packages():
     # Import time itself is measured by bench/import_time.py, not by a timed test.
     assert _probe_import()["heavy"] == []
+
+
+# ---------------------------------------------------- the public function is the math
+def _body_names(function):
+    """The decorators and the names used in the body (after the docstring)."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    body = tree.body[1:] if isinstance(tree.body[0], ast.Expr) else tree.body
+    names = set()
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+    return tree.decorator_list, names
+
+
+# The functions whose source the lessons print (ch01, ch07, ch08): checks in one line at
+# the top, then the formula, with no private helper in between.
+PRINTED = ["sigmoid", "softmax", "linear_backward", "sgd_step", "numerical_gradient"]
+
+
+@pytest.mark.parametrize("name", PRINTED)
+def test_a_printed_function_is_one_line_of_checks_then_its_formula(name):
+    decorators, names = _body_names(getattr(mlcourse, name))
+    assert len(decorators) == 1 and decorators[0].func.id == "checked"
+    assert not sorted(n for n in names if n.startswith("_")), "a private helper in the body"
+
+
+def test_the_sigmoid_source_shows_the_stable_formula():
+    import inspect
+
+    source = inspect.getsource(mlcourse.sigmoid)
+    assert "e = np.exp(-np.abs(z))" in source
+    assert "return np.where(z >= 0, 1, e) / (1 + e)" in source
+
+
+@pytest.mark.parametrize("module", ["activations", "layers", "losses"])
+def test_every_public_function_of_the_numerics_checks_its_input(module):
+    import inspect
+
+    from mlcourse._validation import unchecked
+
+    mod = importlib.import_module(f"mlcourse.{module}")
+    functions = [
+        getattr(mod, name)
+        for name in mod.__all__
+        if inspect.isfunction(getattr(mod, name))
+        and not name.startswith(("get_", "known_"))
+        and not name.endswith("_and_grad")
+    ]
+    assert functions
+    fused = [getattr(mod, n) for n in mod.__all__ if n.endswith("_and_grad")]
+    for function in functions + [f for f in fused if f.__name__ == "cross_entropy_and_grad"]:
+        assert unchecked(function) is not function, f"{function.__name__} has no @checked"

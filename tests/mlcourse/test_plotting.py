@@ -118,7 +118,7 @@ def test_plot_activation_draws_function_and_derivative(no_show):
 
 def test_plot_activation_unknown_name_lists_known():
     _activations()
-    with pytest.raises(ValueError, match="unknown activation 'nope'; known: "):
+    with pytest.raises(ValueError, match=r"^name: unknown activation 'nope'; expected one of: "):
         plotting.plot_activation("nope")
 
 

@@ -230,3 +230,85 @@ def test_check_positive_returns_a_float():
 
     assert check_positive(np.float32(0.5), "lr") == 0.5
     assert type(check_positive(1, "lr")) is float
+
+
+def test_lookup_names_the_callers_argument():
+    from mlcourse._validation import NameRegistry
+
+    registry = NameRegistry("name", "activation", relu=1)
+    with pytest.raises(ValueError, match=r"^output: unknown activation 'soft'; expected one of"):
+        registry.lookup("soft", "output")
+    with pytest.raises(ValueError, match=r"^output: expected an activation name \(str\)"):
+        registry.lookup(None, "output")
+
+
+# ------------------------------------------------------------ checked / unchecked
+def test_checked_converts_then_relates_then_runs_the_body():
+    from mlcourse._validation import checked, finite_array, real_number, unchecked
+
+    seen = []
+
+    def same_length(z, w):
+        seen.append("relation")
+        if len(z) != len(w):
+            raise ValueError("w: expected the length of z")
+        return {"w": w * 2}
+
+    @checked(same_length, z=finite_array, w=finite_array, alpha=real_number)
+    def body(z, w, alpha=1, *, scale=3):
+        """The docstring."""
+        seen.append("body")
+        return z * alpha * scale + w
+
+    np.testing.assert_array_equal(body([1, 2], [0, 1]), [3.0, 8.0])
+    np.testing.assert_array_equal(body([1, 2], w=[0, 1], alpha=2.0, scale=1), [2.0, 6.0])
+    assert seen == ["relation", "body", "relation", "body"]
+    assert body.__name__ == "body" and body.__doc__ == "The docstring."
+    assert str(inspect_signature(body)) == "(z, w, alpha=1, *, scale=3)"
+    assert unchecked(body) is body.__wrapped__
+    with pytest.raises(ValueError, match=r"^z contains NaN at index \(0,\)"):
+        body([np.nan], [0])
+    with pytest.raises(ValueError, match=r"^w: expected the length of z"):
+        body([1, 2], [0])
+    with pytest.raises(ValueError, match=r"^alpha: expected a real number, got 'x'"):
+        body([1], [0], "x")
+    # Python's own errors for calls that do not bind
+    for bad in (lambda: body([1]), lambda: body(1, 2, 3, 4), lambda: body(1, 2, z=1)):
+        with pytest.raises(TypeError):
+            bad()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'beta'"):
+        body([1], [0], beta=1)
+
+
+def test_checked_refuses_what_it_cannot_bind():
+    from mlcourse._validation import checked, finite_array, unchecked
+
+    with pytest.raises(TypeError, match="has no argument 'x'"):
+        checked(x=finite_array)(lambda z: z)
+    with pytest.raises(TypeError, match=r"takes \*args"):
+        checked()(lambda *z: z)
+
+    def plain(z):
+        return z
+
+    assert unchecked(plain) is plain  # an undecorated function is its own body
+
+
+def test_real_number_float_dtype_and_learning_rate():
+    from mlcourse._validation import check_float_dtype, learning_rate, real_number
+
+    assert real_number(np.float32(0.5), "alpha") == 0.5
+    with pytest.raises(ValueError, match=r"^alpha is inf; expected a finite number$"):
+        real_number(float("inf"), "alpha")
+    assert check_float_dtype("float32") == np.float32
+    with pytest.raises(ValueError, match=r"^dtype is int64; expected float32 or float64$"):
+        check_float_dtype(np.int64)
+    assert learning_rate(0.1) == 0.1
+    with pytest.raises(ValueError, match=r"^lr is 0; expected a positive finite learning rate$"):
+        learning_rate(0)
+
+
+def inspect_signature(function):
+    import inspect
+
+    return inspect.signature(function)
