@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from .data import GRADING_REPORT, AssignmentData
+from .data import GRADING_REPORT, AssignmentData, seconds_of
 from .lms import exported, lms_user_id, number
 from .stats import CellStats
 from .tables import failure_table, flagged_table, time_table
@@ -238,12 +238,15 @@ def _time_section(data: AssignmentData) -> list[str]:
     out = ["<h2>Time per notebook</h2>"]
     times = time_table(data)
     if not times:
-        note = f"n/a: {GRADING_REPORT} has no <code>seconds</code> column"
+        note = f"n/a: {GRADING_REPORT} records no time (its <code>seconds</code> column)"
         return [*out, f'<p id="time-na">{note}.</p>']
     keys = ["notebook", "graded", "median", "mean", "max", "total"]
     header = ["notebook", "notebooks timed", "median (s)", "mean (s)", "max (s)", "total (s)"]
     rows = [[_e(t[k]) for k in keys] for t in times]
-    return [*out, _table(header, rows, frozenset({1, 2, 3, 4, 5}))]
+    timed = [(seconds_of(r), r["student"], r["notebook"]) for r in data.rows]
+    slowest = sorted((t for t in timed if t[0] is not None), key=lambda t: (-t[0], t[1]))[:5]
+    listed = ", ".join(f"{_e(s)} ({_e(nb)}, {number(t, 1)} s)" for t, s, nb in slowest)
+    return [*out, _table(header, rows, frozenset({1, 2, 3, 4, 5})), f"<p>Slowest: {listed}.</p>"]
 
 
 def _flagged_section(data: AssignmentData) -> list[str]:

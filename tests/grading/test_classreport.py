@@ -380,6 +380,7 @@ def test_time_per_notebook(course):
     # Seven timed notebooks: 1.5, 2.5, 3, 60, 1, 2, 10 -> median 2.5, mean 80/7, max 60.
     cells = re.findall(r'<td class="num">([^<]*)</td>', section)
     assert cells == ["7", "2.5", "11.4", "60", "80"]
+    assert "Slowest: s4 (a9_demo, 60 s), s7 (a9_demo, 10 s), s3 (a9_demo, 3 s)," in section
 
 
 def test_time_is_na_without_seconds(course, tmp_path):
@@ -388,7 +389,7 @@ def test_time_is_na_without_seconds(course, tmp_path):
     _report(root / "grading_report.csv", with_seconds=False)
     write_class_reports(root)
     page = (root / "reports" / f"{A}.html").read_text(encoding="utf-8")
-    assert re.search(r'<p id="time-na">n/a: grading_report.csv has no <code>seconds</code>', page)
+    assert re.search(r'<p id="time-na">n/a: grading_report.csv records no time', page)
     assert all(r["seconds"] == "" for r in _records(root / "reports" / f"{A}.csv"))
 
 
