@@ -15,7 +15,8 @@ help:
 	@echo "make test    lint, then run the whole test suite (package, book, browser, grading)"
 	@echo "make lint    ruff lint and format check only"
 	@echo "make format  apply ruff's formatter and fixable lint rules"
-	@echo "make bench   the benchmarks: MLP against PyTorch, import time, book build times"
+	@echo "make bench   the benchmarks: MLP step and training epoch against PyTorch, import time,"
+	@echo "             book build times"
 	@echo "make clean   remove .venv and every build product"
 	@echo "book.mk:     book-clean, book-cache, book-serve, book-test"
 	@echo "grading.mk:  release, validate, collect, autograde, feedback, export, grading-test"
@@ -48,6 +49,7 @@ test: lint
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/mlp_vs_torch.py
+	$(BIN)/python bench/train_vs_torch.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/book_build.py
 

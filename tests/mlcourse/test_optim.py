@@ -174,3 +174,20 @@ def test_divergence_is_reported_with_the_learning_rate():
         pytest.raises(ValueError, match=r"^lr is 10: training diverged in epoch \d+"),
     ):
         train(net, X, Y, "mse", lr=10.0, epochs=50, batch_size=None)
+
+
+def test_the_training_benchmark_runs_and_reports_its_ratio():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "train_vs_torch.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--rounds", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "agreement: mean loss" in result.stdout  # the two loops computed the same epoch
+    assert "ratio mlcourse / torch (medians):" in result.stdout
