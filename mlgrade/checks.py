@@ -523,8 +523,7 @@ def assert_from_scratch(func: object, forbidden: tuple[str, ...] = FORBIDDEN) ->
 
 
 # --------------------------------------------------------------------------- warnings
-@contextlib.contextmanager
-def warnings_as_feedback() -> Iterator[list[warnings.WarningMessage]]:
+class warnings_as_feedback:
     """Record the warnings raised inside the block and print them to stdout.
 
     nbgrader scores a test cell 0 when it writes to stderr, where Python's warnings go, so a
@@ -537,18 +536,29 @@ def warnings_as_feedback() -> Iterator[list[warnings.WarningMessage]]:
     function (a NumPy shape error, ``NotImplementedError``, ...) becomes one short
     ``AssertionError`` naming the student's line, as with :func:`call`.
     """
-    __tracebackhide__ = True
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
+
+    def __enter__(self) -> list[warnings.WarningMessage]:
+        self._warnings = warnings.catch_warnings(record=True)
+        self._caught = self._warnings.__enter__()
         warnings.simplefilter("always")
-        try:
-            yield caught
-        except AssertionError:
-            raise
-        except _TRANSLATED as exc:  # a student's error: one short line, not NumPy's text
+        self._stderr = contextlib.redirect_stderr(sys.stdout)
+        self._stderr.__enter__()
+        return self._caught
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        __tracebackhide__ = True
+        self._stderr.__exit__(None, None, None)
+        self._warnings.__exit__(None, None, None)
+        for w in self._caught:
+            print(f"Warning (feedback, not scored): {w.category.__name__}: {w.message}")
+        if (
+            exc is not None
+            and not isinstance(exc, AssertionError)
+            and isinstance(exc, _TRANSLATED)
+        ):
+            # a student's error: one short line, not NumPy's text
             raise _translated(exc, None) from None
-        finally:
-            for w in caught:
-                print(f"Warning (feedback, not scored): {w.category.__name__}: {w.message}")
+        return False
 
 
 # --------------------------------------------------------------------------- how it is written

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the mistaken cells are quoted as students write them
 """Typical mistakes for assignment a1_information (the catalogue of tests/grading/).
 
 MISTAKES lists, for every answer cell, the mistakes students typically make: ``cell`` the

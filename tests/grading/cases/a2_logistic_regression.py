@@ -1,3 +1,4 @@
+
 """Typical mistakes for assignment a2_logistic_regression (format: see a1_information.py)."""
 
 

@@ -1,3 +1,4 @@
+
 """Typical mistakes for assignment a3_perceptron (format: see a1_information.py)."""
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the mistaken cells are quoted as students write them
 """Typical mistakes for assignment a5_activations (format: see a1_information.py)."""
 
 
