@@ -293,7 +293,7 @@ def _grade_class(root):
     nbformat.write(_fairness_source(), str(root / "solutions" / FAIRNESS / f"{FAIRNESS}.ipynb"))
     config = (REPO / "nbgrader_config.py").read_text(encoding="utf-8")
     config += "\n# Test run: a short cell timeout (the endless loop waits for it).\n"
-    config += f"c.Execute.timeout = {CELL_TIMEOUT}\n"
+    config += f"c.JudgedExecute.timeout = {CELL_TIMEOUT}\n"
     (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
     py = sys.executable
     release = [py, "-m", "mlgrade", "release", "--root", str(root)]

@@ -1,4 +1,3 @@
-
 """Typical mistakes for assignment a2_logistic_regression (format: see a1_information.py)."""
 
 

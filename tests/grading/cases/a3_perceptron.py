@@ -1,4 +1,3 @@
-
 """Typical mistakes for assignment a3_perceptron (format: see a1_information.py)."""
 
 

@@ -1,4 +1,3 @@
-
 """Typical mistakes in assignment a7_pytorch (used by the simulated class and the catalogue).
 
 WRONG maps a solution cell's grade_id to (replacement source of that cell, the test cells
