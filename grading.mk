@@ -44,9 +44,18 @@ collect: $(INSTALLED)
 		$(if $(DUE),--due "$(DUE)") --timezone "$(or $(LMS_TIMEZONE),UTC)" \
 		"$(ASSIGNMENT)" "$(or $(FROM),downloads/$(ASSIGNMENT))"
 
+# Grades what is new or changed since the last run, on every core (JOBS=N to choose);
+# STUDENT=id regrades one student; SANDBOX=0 grades without bubblewrap (only where it
+# cannot be installed: student code then runs with the grader's rights).
+SANDBOX ?= 1
+STUDENT ?=
+JOBS ?=
+
 autograde: $(INSTALLED)
 	$(GRADING) autograde --student-timeout $(STUDENT_TIMEOUT) \
-		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
+		$(if $(STUDENT),--student '$(STUDENT)') $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(filter 0,$(SANDBOX)),--no-sandbox)
 
 # Feedback for the assignments that have autograded submissions.
 feedback: $(INSTALLED)

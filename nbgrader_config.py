@@ -5,7 +5,9 @@
 # versions (committed), submitted/, autograded/, feedback/ and gradebook.db the grading
 # working folders (never committed). Run nbgrader from this folder, or use the make targets
 # of grading.mk. The preprocessors from mlgrade.preprocessors fix three unfair behaviours of
-# stock nbgrader; see that module's docstring.
+# stock nbgrader; see that module's docstring. mlgrade.execute runs each submission with a
+# sandboxed student kernel and a separate judge for the test cells.
+import os
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -14,7 +16,6 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -22,7 +23,13 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from mlgrade.preprocessors import FairGradeOutputs, FairOverwriteCells, HideHiddenTests
+from mlgrade.execute import JudgedExecute
+from mlgrade.preprocessors import (
+    FairGradeOutputs,
+    FairOverwriteCells,
+    HideHiddenTests,
+    SafeOutputs,
+)
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -38,11 +45,20 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # generate_assignment creates the assignment in the gradebook when it is missing.
 c.GenerateAssignment.create_assignment = True
 
-# Every notebook of the course runs in seconds: a cell that takes a minute is a loop that
-# will not end. The kernel is interrupted and the cell scores 0 (a CellTimeoutError).
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
-c.Execute.startup_timeout = 60
+# Student cells run in a bubblewrap sandbox, test cells in a separate judge process
+# (mlgrade.execute; see "Trustworthy grading" in book/instructor_guide.md). Every notebook
+# of the course runs in seconds: a cell that takes a minute is a loop that will not end;
+# it is interrupted (or its kernel stopped) and scores 0, and the tests that passed before
+# keep their points. MLGRADE_SANDBOX=0 (make autograde SANDBOX=0) grades without the
+# sandbox, for a machine without bubblewrap; the judge stays on.
+c.JudgedExecute.timeout = 60
+c.JudgedExecute.startup_timeout = 60
+c.JudgedExecute.sandbox = os.environ.get("MLGRADE_SANDBOX", "1") != "0"
+c.JudgedExecute.memory = 2 * 2**30
+c.JudgedExecute.cpu_seconds = 300
+c.JudgedExecute.processes = 64
+c.JudgedExecute.file_size = 64 * 2**20
+c.JudgedExecute.output_limit = 1_000_000
 c.Validator.validate_all = False
 
 # Sanitizing: restore locked cells silently when they are what was released, report real
@@ -58,7 +74,8 @@ c.Autograde.sanitize_preprocessors = [
 c.FairOverwriteCells.add_missing_cells = True
 # Grading: only errors decide a test cell (stderr and partial-credit numbers do not).
 c.Autograde.autograde_preprocessors = [
-    Execute,
+    JudgedExecute,
+    SafeOutputs,
     FairGradeOutputs,
     IgnorePattern,
     ClearMetadataPreprocessor,

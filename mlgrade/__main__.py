@@ -3,7 +3,8 @@
 * ``release [ASSIGNMENT ...]``: ``nbgrader generate_assignment`` for every assignment of
   ``solutions/``, in one process;
 * ``collect ASSIGNMENT FOLDER``: copy downloaded notebooks into ``submitted/``;
-* ``autograde [--assignment A] [--student S]``: grade the class and write the report;
+* ``autograde [--assignment A] [--student S] [--jobs N] [--no-sandbox]``: grade what is
+  new or changed (or the students named, again) on N cores, and write the report;
 * ``check SUBMITTED RELEASED``: the tampering check of one notebook.
 """
 
@@ -15,8 +16,9 @@ from pathlib import Path
 
 from .collect import collect
 from .course import release
-from .driver import grade_class
+from .driver import AlreadyRunning, grade_class
 from .notebooks import read_notebook
+from .sandbox import SandboxUnavailable
 from .tamper import check_submission
 
 
@@ -32,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append")
     p.add_argument("--student-timeout", type=float, default=600.0)
     p.add_argument("--report", default=None)
+    p.add_argument("--jobs", type=int, default=None, help="submissions at once (default: cores)")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student kernels without bubblewrap (the judge stays separate)",
+    )
     p = sub.add_parser("collect", help="copy submissions into submitted/")
     p.add_argument("--root", default=".")
     p.add_argument("assignment")
@@ -59,9 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         release(args.root, args.assignments or None)
     elif args.command == "autograde":
-        rows = grade_class(
-            args.root, args.assignment, args.student, args.student_timeout, args.report
-        )
+        try:
+            rows = grade_class(
+                args.root,
+                args.assignment,
+                args.student,
+                args.student_timeout,
+                args.report,
+                sandbox=not args.no_sandbox,
+                jobs=args.jobs,
+            )
+        except (SandboxUnavailable, AlreadyRunning) as exc:
+            print(f"grading stopped: {exc}", file=sys.stderr)
+            return 2
         bad = [r for r in rows if r.status != "graded"]
         print(f"{len(rows)} notebook(s), {len(bad)} need attention: see grading_report.md")
     elif args.command == "collect":

@@ -15,25 +15,40 @@ from .notebooks import assignments_in
 __all__ = ["api", "environment", "gradebook_ok", "in_gradebook", "release", "scores"]
 
 
-def environment(root: Path) -> dict[str, str]:
-    """Environment for nbgrader: its helpers (alembic) live next to this Python."""
+def environment(root: Path, sandbox: bool = True) -> dict[str, str]:
+    """Environment for nbgrader: its helpers (alembic) live next to this Python.
+
+    ``MLGRADE_SANDBOX`` tells ``nbgrader_config.py`` whether student kernels run in the
+    sandbox.
+    """
     env = dict(os.environ)
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.pop("MLCOURSE_STUDENT_ID", None)
+    env["MLGRADE_SANDBOX"] = "1" if sandbox else "0"
     return env
 
 
-def api(root: Path):
-    """An nbgrader API object configured by ``root/nbgrader_config.py``."""
+def api(root: Path, db_url: str | None = None, autograded: Path | None = None):
+    """An nbgrader API object configured by ``root/nbgrader_config.py``.
+
+    ``db_url`` and ``autograded`` override the gradebook and the autograded folder (a
+    worker grades against a private copy of both, see :mod:`mlgrade.worker`).
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    os.environ.update(environment(root))
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     os.chdir(root)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    if autograded:
+        config.CourseDirectory.autograded_directory = str(autograded)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
 

@@ -1,26 +1,128 @@
-"""Grade a whole class robustly, and report what happened to each submission.
+"""Grade a whole class robustly, on every core, resumably, and report each submission.
 
-For every assignment of ``submitted/``: check each notebook against the released version
-(:mod:`mlgrade.tamper`), grade the valid ones in watched workers (:mod:`mlgrade.worker`),
-grade the failures once more (a kernel can die for reasons that are not the student's),
-restore the gradebook if grading damaged it, and write the report (:mod:`mlgrade.report`):
-``grading_report.csv`` and ``.md``, and nbgrader's log of each student in
-``grading_report.logs/<assignment>/<student>.log``.
+For every assignment of ``submitted/``:
+
+1. check each notebook against the released version (:mod:`mlgrade.tamper`);
+2. skip the submissions already graded whose files have not changed since (the state file
+   ``grading_report.state.json``), unless they are regraded on purpose (``--student``);
+3. execute the others in ``jobs`` watched worker processes at once (:mod:`mlgrade.worker`),
+   each against a private copy of the gradebook: the student's cells in the sandbox, the
+   tests in the judge. A worker that fails is tried once more (a kernel can die for
+   reasons that are not the student's);
+4. record each executed notebook in the course's gradebook as soon as it is ready, in this
+   process only (nbgrader again, replaying the outputs: one writer), and save the state;
+5. back the gradebook up before and after, restore it if it was damaged, and write the
+   report (:mod:`mlgrade.report`) from the state: every student of the course keeps their
+   rows when only some are regraded.
+
+One driver at a time: a second one on the same course refuses to start (a lock). Ctrl-C or
+SIGTERM stops every worker, kernel and sandbox it started; running it again continues
+where it stopped.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import queue
 import shutil
+import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .course import gradebook_ok, in_gradebook, release, scores
+from .course import api, gradebook_ok, in_gradebook, release, scores
+from .execute import REPLAY, record_name
 from .notebooks import read_notebook
+from .progress import Progress
 from .report import Row, classify_failure, outcome_notes, write_report
+from .sandbox import require
 from .tamper import check_submission
-from .worker import run_workers
+from .worker import ACTIVE, kill_tree, run_workers
 
-__all__ = ["grade_assignment", "grade_class", "precheck"]
+__all__ = ["AlreadyRunning", "grade_assignment", "grade_class", "precheck"]
+
+
+class AlreadyRunning(RuntimeError):
+    """Another driver holds the course's lock."""
+
+
+@contextlib.contextmanager
+def course_lock(root: Path):
+    """Hold ``grading_report.lock`` for the whole run (released when the process ends)."""
+    path = root / "grading_report.lock"
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        who = handle.read().strip() or "another process"
+        handle.close()
+        raise AlreadyRunning(
+            f"another grading run ({who}) is working on this course; wait for it to finish"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _stop_everything(signum, frame) -> None:
+    """Signal handler: kill every worker (and what runs below it), then stop."""
+    for proc in list(ACTIVE):
+        kill_tree(proc)
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+class State:
+    """What has been graded: per (assignment, student), the files' digest and the rows."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+
+    @staticmethod
+    def key(assignment: str, student: str) -> str:
+        return f"{assignment}\x1f{student}"
+
+    def fresh(self, assignment: str, student: str, digest: str) -> bool:
+        entry = self.entries.get(self.key(assignment, student))
+        return bool(entry) and entry.get("digest") == digest
+
+    def rows(self, assignment: str, student: str) -> list[Row]:
+        entry = self.entries.get(self.key(assignment, student), {})
+        return [Row(**row) for row in entry.get("rows", [])]
+
+    def save(self, assignment: str, student: str, digest: str, rows: list[Row]) -> None:
+        fields = [vars(row) for row in rows]
+        self.entries[self.key(assignment, student)] = {"digest": digest, "rows": fields}
+        partial = self.path.with_suffix(".tmp")
+        partial.write_text(json.dumps(self.entries, indent=1), encoding="utf-8")
+        os.replace(partial, self.path)
+
+    def students(self, assignment: str) -> list[str]:
+        prefix = f"{assignment}\x1f"
+        return sorted(k[len(prefix) :] for k in self.entries if k.startswith(prefix))
+
+
+def digest_of(folder: Path) -> str:
+    """SHA-256 over the names and bytes of every file of a submission."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def precheck(
@@ -56,33 +158,32 @@ def precheck(
     return by_student, to_grade
 
 
-def _grade_with_retry(
-    root: Path, assignment: str, students: list[str], timeout: float, log: Callable
-) -> dict[str, dict]:
-    """Worker results per student; failures (but not students stopped for time) run twice."""
-    results = run_workers(root, assignment, students, timeout, log)
-    failed = [s for s in students if not results[s]["success"]]
-    failed = [s for s in failed if results[s]["event"] != "killed"]
-    if failed:
-        log(f"  grading again: {', '.join(failed)}")
-        again = run_workers(root, assignment, failed, timeout, log)
-        for student in failed:
-            if again[student]["success"]:
-                results[student] = again[student]
-            else:
-                results[student]["error"] += "\n(failed twice)"
-    return results
+def _apply_record(path: Path, row: Row) -> None:
+    """What the execution record says: time taken, and a kernel that stopped early."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    seconds = record.get("seconds")
+    row.seconds = float(seconds) if isinstance(seconds, (int, float)) else None
+    stopped = str(record.get("student_kernel", ""))
+    if stopped.startswith("the kernel died"):
+        row.status = "kernel died"
+        row.details.insert(0, f"{stopped}; the tests that ran before it kept their points")
+    elif stopped.startswith("stopped after"):
+        row.status = "timeout"
+        row.details.insert(0, f"the kernel was {stopped}; the tests before it kept their points")
 
 
-def _save_logs(results: dict[str, dict], folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for student, result in results.items():
-        text = result.get("log", "") + "\n" + result.get("error", "")
-        (folder / f"{student}.log").write_text(text, encoding="utf-8")
+def _backup(db: Path, folder: Path, label: str) -> None:
+    """A copy of the gradebook in ``folder`` (kept: one before and one after each run)."""
+    if db.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(db, folder / f"gradebook-{time.strftime('%Y%m%d-%H%M%S')}-{label}.db")
 
 
 def _fill_rows(root: Path, assignment: str, student: str, result: dict, rows: list[Row]) -> None:
-    """Status, score and notes of one student's rows from the worker's result."""
+    """Status, score and notes of one student's rows from the recorded result."""
     found = scores(root, assignment, student) if result["success"] else {}
     for row in rows:
         if not result["success"]:
@@ -93,11 +194,12 @@ def _fill_rows(root: Path, assignment: str, student: str, result: dict, rows: li
             row.details.insert(0, why)
             continue
         graded = root / "autograded" / student / assignment / f"{row.notebook}.ipynb"
+        _apply_record(graded.parent / record_name(row.notebook), row)
         nb, _ = read_notebook(graded)
         if nb is not None:
             notes, timed_out = outcome_notes(nb)
             row.details[:0] = notes
-            if timed_out:
+            if timed_out and row.status == "graded":
                 row.status = "timeout"
         if row.notebook in found:
             row.score, row.max_score = found[row.notebook]
@@ -106,43 +208,161 @@ def _fill_rows(root: Path, assignment: str, student: str, result: dict, rows: li
             row.details.insert(0, "graded with the original cells restored")
 
 
+def _record(course, root: Path, assignment: str, student: str, event: dict, results: Path) -> dict:
+    """Write one executed submission into the gradebook (nbgrader, replaying outputs)."""
+    if not event["success"]:
+        return event
+    os.environ[REPLAY] = str(results)
+    try:
+        done = course.autograde(assignment, student, force=True, create=True)
+    except Exception as exc:
+        done = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
+    finally:
+        os.environ.pop(REPLAY, None)
+    log = event.get("log", "") + "\n" + done.get("log", "")
+    return {
+        **event,
+        "success": bool(done.get("success")),
+        "log": log,
+        "error": done.get("error", ""),
+    }
+
+
+def _execute_all(root, assignment, students, options, work, log, on_done) -> None:
+    """Execute ``students`` on ``options["jobs"]`` workers; ``on_done`` gets each result."""
+    jobs = max(1, min(int(options["jobs"]), len(students)))
+    batches = [students[i::jobs] for i in range(jobs)]
+    failures: queue.Queue = queue.Queue()
+
+    def first_try(event: dict) -> None:
+        if event["success"] or event["event"] == "killed":
+            on_done(event)
+        else:
+            failures.put(event["student"])
+
+    def runner(batch: list[str], name: str, callback) -> None:
+        run_workers(
+            root,
+            assignment,
+            batch,
+            options["student_timeout"],
+            log,
+            work,
+            name,
+            options["sandbox"],
+            callback,
+        )
+
+    def last_try(event: dict) -> None:
+        if not event["success"]:
+            event = {**event, "error": event.get("error", "") + "\n(failed twice)"}
+        on_done(event)
+
+    threads = [
+        threading.Thread(target=runner, args=(b, f"w{i}", first_try), daemon=True)
+        for i, b in enumerate(batches)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        while t.is_alive():
+            t.join(0.2)
+    again = []
+    while not failures.empty():
+        again.append(failures.get())
+    if again:
+        log(f"  grading again: {', '.join(again)}")
+        runner(again, "retry", last_try)
+
+
 def grade_assignment(
     root: Path,
     assignment: str,
     students: list[str] | None,
-    student_timeout: float,
-    logs: Path,
+    options: dict,
+    state: State,
     log: Callable,
-) -> list[Row]:
-    """Grade every submission of one assignment; the report rows of its students."""
+) -> list[str]:
+    """Grade the submissions of one assignment that need it; the students of the assignment."""
     released = sorted((root / "exercises" / assignment).glob("*.ipynb"))
     if not released:
         log(f"{assignment}: not released (no exercises/{assignment}/*.ipynb), skipped")
         return []
     folders = sorted((root / "submitted").glob(f"*/{assignment}"))
-    who = [f.parent.name for f in folders if students is None or f.parent.name in students]
-    log(f"{assignment}: {len(who)} submission(s)")
-    by_student, to_grade = precheck(root, assignment, who, released)
-    if to_grade:
-        if not in_gradebook(root, assignment):
-            # A fresh clone has no gradebook: record the assignment (this regenerates
-            # exercises/<assignment>/, identical to the committed version).
-            log(f"  {assignment} is not in the gradebook yet: running generate_assignment")
-            release(root, [assignment])
-        db, backup = root / "gradebook.db", root / "grading_report.gradebook-backup.db"
-        if db.exists():
-            shutil.copyfile(db, backup)
-        results = _grade_with_retry(root, assignment, to_grade, student_timeout, log)
-        _save_logs(results, logs / assignment)
-        if db.exists() and not gradebook_ok(db):
+    everyone = [f.parent.name for f in folders]
+    chosen = [s for s in everyone if students is None or s in students]
+    digests = {s: digest_of(root / "submitted" / s / assignment) for s in chosen}
+    if students is None:  # resume: what was graded and has not changed is not graded again
+        chosen = [s for s in chosen if not state.fresh(assignment, s, digests[s])]
+    skipped = len(everyone) - len(chosen)
+    log(
+        f"{assignment}: {len(chosen)} to grade"
+        + (f", {skipped} already graded" if skipped else "")
+    )
+    by_student, to_grade = precheck(root, assignment, chosen, released)
+    for student in chosen:
+        if student not in to_grade:
+            state.save(assignment, student, digests[student], by_student[student])
+    if not to_grade:
+        return everyone
+    if not in_gradebook(root, assignment):
+        # A fresh clone has no gradebook: record the assignment (this regenerates
+        # exercises/<assignment>/, identical to the committed version).
+        log(f"  {assignment} is not in the gradebook yet: running generate_assignment")
+        release(root, [assignment])
+    db, backup = root / "gradebook.db", root / "grading_report.gradebook-backup.db"
+    backups, logs = root / "grading_report.backups", Path(options["logs"]) / assignment
+    shutil.copyfile(db, backup)
+    _backup(db, backups, f"{assignment}-before")
+    work = root / "grading_report.work" / assignment
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copyfile(db, work / "gradebook.db")
+    course = api(root)
+    progress = Progress(len(to_grade), label=assignment)
+    done: queue.Queue = queue.Queue()
+    worker = threading.Thread(
+        target=_execute_all,
+        args=(root, assignment, to_grade, options, work, log, done.put),
+        daemon=True,
+    )
+    worker.start()
+    recorded = 0
+    try:
+        while recorded < len(to_grade):
+            try:
+                event = done.get(timeout=0.5)
+            except queue.Empty:
+                if not worker.is_alive() and done.empty():
+                    break
+                continue
+            student = event["student"]
+            result = _record(course, root, assignment, student, event, work / "results")
+            logs.mkdir(parents=True, exist_ok=True)
+            text = result.get("log", "") + "\n" + result.get("error", "")
+            (logs / f"{student}.log").write_text(text, encoding="utf-8")
+            rows = by_student[student]
+            _fill_rows(root, assignment, student, result, rows)
+            state.save(assignment, student, digests[student], rows)
+            recorded += 1
+            progress.update(rows[0].status if rows else "graded", student)
+    finally:
+        progress.close()
+        if not gradebook_ok(db):
             shutil.copyfile(backup, db)
             log("the gradebook was damaged and has been restored from the backup")
-        for student in to_grade:
-            _fill_rows(root, assignment, student, results[student], by_student[student])
-    rows = [row for student in who for row in by_student[student]]
-    for row in rows:
-        shown = row.as_dict()
-        log(f"  {row.student}: {row.status} {shown['score']} {shown['details']}")
+        _backup(db, backups, f"{assignment}-after")
+    shutil.rmtree(work, ignore_errors=True)
+    return everyone
+
+
+def _report_rows(root: Path, state: State, names: list[str]) -> list[Row]:
+    rows = []
+    for assignment in names:
+        present = {f.parent.name for f in (root / "submitted").glob(f"*/{assignment}")}
+        for student in state.students(assignment):
+            if student in present:
+                rows += state.rows(assignment, student)
     return rows
 
 
@@ -153,38 +373,68 @@ def grade_class(
     student_timeout: float = 600.0,
     report: Path | str | None = None,
     quiet: bool = False,
+    sandbox: bool = True,
+    jobs: int | None = None,
 ) -> list[Row]:
-    """Autograde every submission robustly and write the grading report.
+    """Autograde the class robustly and write the grading report.
 
     Parameters
     ----------
     root : path
         The course directory (where ``nbgrader_config.py`` is).
-    assignments, students : list of str, optional
+    assignments : list of str, optional
         Restrict to these (default: everything found in ``submitted/``).
+    students : list of str, optional
+        Grade these students again, whether or not their submission changed (default:
+        every submission not graded yet or changed since it was graded).
     student_timeout : float
-        Wall-clock limit for one student's assignment, on top of nbgrader's per-cell
-        timeout; a student who exceeds it is stopped and reported as ``timeout``.
+        Wall-clock limit for one student's assignment, on top of the per-cell timeout; a
+        student who exceeds it is stopped and reported as ``timeout``.
     report : path, optional
         Report path without extension (default ``root/grading_report``): ``.csv`` and
-        ``.md`` are written.
+        ``.md`` are written, with the rows of every graded student of these assignments.
+    sandbox : bool
+        Run every student kernel in the bubblewrap sandbox (:mod:`mlgrade.sandbox`); when
+        bubblewrap is missing, grading stops before it starts unless this is False.
+    jobs : int, optional
+        Submissions executed at once (default: the number of cores).
 
     Returns
     -------
     list of Row
-        One row per (student, assignment, notebook).
+        The report's rows: one per (student, assignment, notebook).
     """
     root = Path(root).resolve()
     base = Path(report) if report else root / "grading_report"
+    if sandbox:
+        require()
 
     def log(message: str) -> None:
         if not quiet:
             print(message, flush=True)
 
+    options = {
+        "jobs": jobs or os.cpu_count() or 1,
+        "student_timeout": student_timeout,
+        "sandbox": sandbox,
+        "logs": f"{base}.logs",
+    }
     names = assignments or sorted({p.name for p in (root / "submitted").glob("*/*") if p.is_dir()})
-    logs = Path(f"{base}.logs")
-    rows = []
-    for assignment in names:
-        rows += grade_assignment(root, assignment, students, student_timeout, logs, log)
-    write_report(rows, base)
+    main = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGINT, signal.SIGTERM) if main else ()
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+    with course_lock(root):
+        state = State(root / "grading_report.state.json")
+        try:
+            for sig in previous:
+                signal.signal(sig, _stop_everything)
+            for assignment in names:
+                grade_assignment(root, assignment, students, options, state, log)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            for proc in list(ACTIVE):
+                kill_tree(proc)
+            rows = _report_rows(root, state, names)
+            write_report(rows, base)
     return rows

@@ -22,13 +22,24 @@ imports it. Three problems of stock nbgrader 0.9 are fixed here.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import re
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
-__all__ = ["FairGradeOutputs", "FairOverwriteCells", "HideHiddenTests", "released_source"]
+__all__ = [
+    "FairGradeOutputs",
+    "FairOverwriteCells",
+    "HideHiddenTests",
+    "SafeOutputs",
+    "released_source",
+    "safe_bundle",
+    "safe_markdown",
+]
 
 TAMPERING = "TAMPERING"
 
@@ -109,4 +120,70 @@ class HideHiddenTests(NbGraderPreprocessor):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+# What a student's output may keep: text, and images whose bytes are what they claim.
+_SAFE_IMAGES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+_URL_SCHEMES = re.compile(r"(?i)\b(javascript|vbscript|data)\s*:")
+
+
+def _safe_image(mime: str, data: object) -> bool:
+    if not isinstance(data, str):
+        return False
+    try:
+        raw = base64.b64decode(data.replace("\n", ""), validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    return raw.startswith(_SAFE_IMAGES[mime])
+
+
+def safe_bundle(data: dict) -> dict:
+    """A display bundle reduced to plain text and real PNG/JPEG images."""
+    kept = {}
+    for mime, value in data.items():
+        if mime in _SAFE_IMAGES and _safe_image(mime, value):
+            kept[mime] = value
+    text = data.get("text/plain")
+    if isinstance(text, list):
+        text = "".join(str(t) for t in text)
+    if isinstance(text, str):
+        kept["text/plain"] = text
+    elif not kept:
+        dropped = ", ".join(sorted(str(m) for m in data)) or "nothing"
+        kept["text/plain"] = f"[output removed for safety: {dropped}]"
+    return kept
+
+
+def safe_markdown(source: str) -> str:
+    """Markdown whose raw HTML and script URLs show as text instead of running."""
+    text = source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _URL_SCHEMES.sub(lambda m: m.group(1) + "&#58;", text)
+
+
+class SafeOutputs(NbGraderPreprocessor):
+    """Nothing of a submission can run in the grader's browser.
+
+    Run after execution, before the notebook reaches the gradebook, the formgrader and the
+    feedback: every output keeps only plain text, real PNG/JPEG images, stream text and
+    error text (HTML, JavaScript, SVG, Markdown, LaTeX and widget outputs are dropped, with a
+    note); markdown cells that the student wrote show raw HTML as text; notebook and cell
+    metadata that front ends render (widgets, attachments of unknown types) are removed.
+    """
+
+    def preprocess(self, nb, resources):
+        nb.metadata.pop("widgets", None)
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell.metadata.pop("widgets", None)
+        if cell.cell_type == "markdown" and not utils.is_locked(cell):
+            cell.source = safe_markdown(cell.source)
+            cell.pop("attachments", None)
+        if cell.cell_type != "code":
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") in ("display_data", "execute_result"):
+                output["data"] = safe_bundle(dict(output.get("data", {})))
+                output["metadata"] = {}
         return cell, resources

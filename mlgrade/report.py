@@ -24,7 +24,7 @@ STATUSES = (
     "error",
 )
 FIELDS = ("student", "assignment", "notebook", "status", "score", "max_score")
-FIELDS += ("tampering", "details")
+FIELDS += ("tampering", "details", "seconds")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Row:
     max_score: float | None = None
     tampering: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    seconds: float | None = None  # time the notebook's execution took
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -50,6 +51,7 @@ class Row:
             "max_score": "" if self.max_score is None else f"{self.max_score:g}",
             "tampering": "; ".join(self.tampering),
             "details": "; ".join(self.details),
+            "seconds": "" if self.seconds is None else f"{self.seconds:.2f}",
         }
 
 

@@ -21,6 +21,15 @@ _GAMING = {
         "rebinds a test helper (mlgrade.checks)"
     ),
     r"\bsys\.modules\b|\bimport\s+builtins\b|__builtins__": "touches sys.modules or builtins",
+    r"\bglobals\(\)\s*\[|\bglobals\(\)\.update": "rebinds names through globals()",
+    r"\bset_custom_exc\b|\binput_transformers|\bast_transformers\b|\bevents\.register\b": (
+        "changes how IPython runs or reports cells"
+    ),
+    r"\bsys\.(settrace|setprofile)\b|\b_getframe\b|\binspect\.(stack|currentframe)\b": (
+        "inspects or traces the running code"
+    ),
+    r"^\s*(np|numpy|math|torch)\.[\w.]+\s*=[^=]": "replaces a library function",
+    r"def\s+__array__": "defines __array__ (an object posing as an array)",
 }
 # Code in a submission that an instructor should look at (reported, never scored).
 _SUSPICIOUS = {

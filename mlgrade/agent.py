@@ -1,0 +1,132 @@
+"""The student kernel's side of the judge: answer requests with plain data.
+
+The judge sends one request per ``execute_request`` (``handle(text)``). A request names a
+target (a name in the student's namespace, or a handle made earlier) and an operation;
+the answer goes back as a display message of type :data:`MIME` holding the result in the
+form of :mod:`mlgrade.wire`, so a student's object never leaves this kernel: it stays in a
+table here and the judge receives a handle.
+
+Everything in this module runs in the student's interpreter, which the student controls:
+nothing here is trusted, and nothing the judge decides depends on it behaving. A student
+who rewrites it can only change the data the judge receives, which is what any answer
+does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from typing import Any
+
+from . import wire
+
+__all__ = ["MIME", "handle"]
+
+MIME = "application/x-mlgrade-reply+json"
+_HANDLES: dict[int, Any] = {}
+
+
+def _namespace() -> dict:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else {}
+
+
+def _make_ref(value: Any) -> dict:
+    key = len(_HANDLES) + 1
+    _HANDLES[key] = value
+    return {"ref": key, "type": type(value).__name__, "callable": callable(value)}
+
+
+def _resolve(tagged: dict) -> Any:
+    if "ref" in tagged:
+        return _HANDLES[tagged["ref"]]
+    if "name" in tagged:
+        return _namespace()[tagged["name"]]
+    module, _, name = str(tagged["import"]).partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _target(request: dict) -> Any:
+    target = request["target"]
+    if "name" in target:
+        return _namespace()[target["name"]]
+    return _HANDLES[target["ref"]]
+
+
+def _mro(value: Any) -> list[str]:
+    cls = value if isinstance(value, type) else type(value)
+    return [f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__]
+
+
+def _value(value: Any) -> Any:
+    """A plain version of an object: as an array, else as a float."""
+    import numpy as np
+
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind in "biufc":
+            return np.array(array, copy=True)
+    except Exception:
+        pass
+    return float(value)
+
+
+def _lookup(names: list[str]) -> dict:
+    space, found = _namespace(), {}
+    for name in names:
+        if name in space and not name.startswith("__mlgrade"):
+            found[name] = space[name]
+    return found
+
+
+def _run(request: dict) -> Any:
+    op = request["op"]
+    if op == "lookup":
+        return _lookup(request["names"])
+    value = _target(request)
+    if op == "call":
+        args = wire.decode(request["args"], _resolve)
+        kwargs = wire.decode(request["kwargs"], _resolve)
+        return value(*args, **kwargs)
+    if op == "call_keeping_args":
+        args = wire.decode(request["args"], _resolve)
+        kwargs = wire.decode(request["kwargs"], _resolve)
+        return [value(*args, **kwargs), args, kwargs]
+    if op == "getattr":
+        return getattr(value, request["attr"])
+    if op == "getitem":
+        return value[wire.decode(request["key"], _resolve)]
+    if op == "len":
+        return len(value)
+    if op == "iter":
+        return list(value)
+    if op == "bool":
+        return bool(value)
+    if op == "repr":
+        return repr(value)[:2000]
+    if op == "value":
+        return _value(value)
+    if op == "mro":
+        return _mro(value)
+    if op == "source_name":
+        return getattr(value, "__name__", None)
+    raise ValueError(f"unknown request {op!r}")
+
+
+def handle(text: str) -> None:
+    """Answer one request of the judge (published as a display message of type MIME)."""
+    import json
+
+    from IPython.display import publish_display_data
+
+    request = json.loads(text)
+    try:
+        result = {"ok": wire.encode(_run(request), _make_ref)}
+    except BaseException as exc:  # the student's code raised: tell the judge what and where
+        lines = traceback.format_exception_only(type(exc), exc)
+        result = {"raised": {"type": type(exc).__name__, "message": "".join(lines)[-2000:]}}
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            result["raised"]["fatal"] = True
+    publish_display_data({MIME: json.dumps(result, allow_nan=True)})

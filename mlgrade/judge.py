@@ -1,0 +1,313 @@
+"""The judge's side: test cells run here, and every name the student defined is a proxy.
+
+This module is imported in the *judge kernel*, a Python process that never runs student
+code. The grader (:mod:`mlgrade.execute`) connects it to the student's sandboxed kernel
+(:func:`connect`) and, before each test cell, binds the names the cell reads
+(:func:`bind`): a student's plain value (a number, an array, a list, ...) is copied in;
+a function, class or other object becomes a :class:`RemoteRef`, so that calling
+``entropy(p)`` sends ``p`` to the student's kernel and receives the result as plain data
+(:mod:`mlgrade.wire`). The test cell itself, and :mod:`mlgrade.checks` that it calls,
+run here, out of the student's reach: no hook, tracer, patched library or custom object
+of the student's can see or change how a result is judged.
+
+Rules about how an answer is written are decided on the submitted source
+(:mod:`mlgrade.scratch`), which :func:`bind` also receives.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sys
+import time
+from typing import Any
+
+from . import wire
+from .agent import MIME
+
+__all__ = ["RemoteRef", "StudentError", "bind", "connect", "is_remote", "own", "student_gone"]
+
+_STATE: dict[str, Any] = {"client": None, "timeout": 60.0, "gone": None, "cells": []}
+_BOUND: set[str] = set()  # names the judge took from the student (re-read before each cell)
+_STREAM_LIMIT = 4000  # characters of the student's printed output shown per call
+_EXCEPTIONS = {
+    name: getattr(builtins, name)
+    for name in dir(builtins)
+    if isinstance(getattr(builtins, name), type)
+    and issubclass(getattr(builtins, name), Exception)
+    and name not in ("AssertionError",)
+}
+
+
+class StudentError(Exception):
+    """An exception raised by the student's code (or its kernel), seen from the judge."""
+
+
+def _student_exception(kind: str, message: str) -> StudentError:
+    base = _EXCEPTIONS.get(kind)
+    cls = type(kind, (StudentError, base), {}) if base else StudentError
+    text = message.strip() or kind
+    if not text.startswith(kind):
+        text = f"{kind}: {text}"
+    return cls(text)
+
+
+class _Remote:
+    """A client of the student's kernel that sends one request at a time."""
+
+    def __init__(self, connection_file: str, timeout: float):
+        from jupyter_client import BlockingKernelClient
+
+        self.kc = BlockingKernelClient(connection_file=connection_file)
+        self.kc.load_connection_file()
+        self.kc.start_channels()
+        self.timeout = timeout
+
+    def request(self, payload: dict) -> Any:
+        gone = _STATE["gone"]
+        if gone:
+            raise StudentError(f"the student's kernel is not running ({gone})")
+        text = json.dumps(payload, allow_nan=True)
+        code = f"__import__('mlgrade.agent', fromlist=['handle']).handle({text!r})"
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        replies, printed, idle = [], [], False
+        deadline = time.monotonic() + self.timeout
+        while not idle:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._interrupt()
+                _STATE["gone"] = f"no answer within {self.timeout:g} s"
+                raise TimeoutError(f"the student's code did not answer within {self.timeout:g} s")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=min(left, 1.0))
+            except Exception:  # queue.Empty: wait on
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg.get("msg_type"), msg.get("content", {})
+            if kind == "display_data" and MIME in content.get("data", {}):
+                replies.append(content["data"][MIME])
+            elif kind == "stream":
+                printed.append(str(content.get("text", "")))
+            elif kind == "error":
+                raise _student_exception(str(content.get("ename")), str(content.get("evalue")))
+            elif kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+        _show(printed)
+        if len(replies) != 1 or not isinstance(replies[0], str):
+            raise StudentError("the student's kernel gave no readable answer")
+        answer = _envelope(replies[0])
+        if "raised" in answer:
+            raised = answer["raised"] if isinstance(answer["raised"], dict) else {}
+            raise _student_exception(str(raised.get("type")), str(raised.get("message", "")))
+        return wire.decode(answer["ok"], _as_ref)
+
+    def _interrupt(self) -> None:
+        try:
+            msg = self.kc.session.msg("interrupt_request", {})
+            self.kc.control_channel.send(msg)
+        except Exception:
+            pass
+
+
+def _envelope(text: str) -> dict:
+    """``{"ok": encoded value}`` or ``{"raised": {...}}``, checked."""
+    if len(text) > wire.LIMITS["text"]:
+        raise StudentError("the student's answer is too large")
+    try:
+        answer = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise StudentError("the student's kernel gave no readable answer") from None
+    if not isinstance(answer, dict) or set(answer) not in ({"ok"}, {"raised"}):
+        raise StudentError("the student's kernel gave no readable answer")
+    return answer
+
+
+def _show(printed: list[str]) -> None:
+    """Echo what the student's code printed during a call (shortened)."""
+    text = "".join(printed)
+    if text:
+        if len(text) > _STREAM_LIMIT:
+            text = text[:_STREAM_LIMIT] + "\n... (output shortened)\n"
+        sys.stdout.write(text)
+
+
+def _as_ref(tagged: dict) -> RemoteRef:
+    if "ref" not in tagged or type(tagged["ref"]) is not int:
+        raise wire.WireError("a handle must carry an integer id")
+    return RemoteRef(
+        {"ref": tagged["ref"]},
+        str(tagged.get("type", "object"))[:80],
+        tagged.get("callable") is True,
+    )
+
+
+def _encode_arg(value: Any) -> dict:
+    """Arguments sent to the student: plain data, handles, or library functions by name."""
+    if isinstance(value, RemoteRef):
+        return dict(value._target)
+    module = getattr(value, "__module__", None) or ""
+    name = getattr(value, "__name__", None)
+    if callable(value) and name and module.split(".")[0] in ("numpy", "math", "torch", "mlcourse"):
+        return {"import": f"{module}:{name}"}
+    raise wire.WireError(f"a {type(value).__name__} cannot be sent to the student's code")
+
+
+def _client() -> _Remote:
+    client = _STATE["client"]
+    if client is None:
+        raise StudentError("the judge is not connected to a student kernel")
+    return client
+
+
+class RemoteRef:
+    """A stand-in for an object that lives in the student's kernel.
+
+    Calling it, reading a public attribute, indexing, ``len``, iteration and conversion to
+    an array or a number are sent to the student's kernel; what comes back is plain data or
+    another ``RemoteRef``. Names starting with ``_`` are never forwarded.
+    """
+
+    __mlgrade_remote__ = True
+
+    def __init__(self, target: dict, type_name: str, is_callable: bool, name: str | None = None):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_type_name", type_name)
+        object.__setattr__(self, "_callable", is_callable)
+        object.__setattr__(self, "__mlgrade_name__", name)
+        object.__setattr__(self, "__name__", name or type_name)
+
+    def _op(self, op: str, **extra: Any) -> Any:
+        return _client().request({"op": op, "target": self._target, **extra})
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        encoded_args = wire.encode(list(args), _encode_arg)
+        encoded_kwargs = wire.encode(dict(kwargs), _encode_arg)
+        return self._op("call", args=encoded_args, kwargs=encoded_kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return self._op("getattr", attr=attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError("the judge does not change the student's objects")
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._op("getitem", key=wire.encode(key, _encode_arg))
+
+    def __len__(self) -> int:
+        n = self._op("len")
+        if type(n) is not int:
+            raise StudentError("len() of the student's object is not an int")
+        return n
+
+    def __iter__(self):
+        items = self._op("iter")
+        if not isinstance(items, list):
+            raise StudentError("iterating the student's object gave no list")
+        return iter(items)
+
+    def __bool__(self) -> bool:
+        return self._op("bool") is True
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        value = self.__mlgrade_fetch__()
+        return np.asarray(value, dtype=dtype)
+
+    def __float__(self) -> float:
+        value = self.__mlgrade_fetch__()
+        return float(value)
+
+    def __repr__(self) -> str:
+        name = self.__mlgrade_name__
+        return f"<student {self._type_name}{' ' + name if name else ''}>"
+
+    def __mlgrade_fetch__(self) -> Any:
+        """The object's value as plain data (an array, or a float)."""
+        value = self._op("value")
+        if isinstance(value, RemoteRef):
+            raise StudentError("the student's object has no numeric value")
+        return value
+
+    def __mlgrade_call_keeping_args__(self, *args: Any, **kwargs: Any) -> tuple:
+        """``(result, args, kwargs)`` as they are after the call, in the student's kernel."""
+        answer = self._op(
+            "call_keeping_args",
+            args=wire.encode(list(args), _encode_arg),
+            kwargs=wire.encode(dict(kwargs), _encode_arg),
+        )
+        if not (isinstance(answer, list) and len(answer) == 3):
+            raise StudentError("the student's kernel gave no readable answer")
+        return answer[0], answer[1], answer[2]
+
+    def __mlgrade_mro__(self) -> list[str]:
+        """``module.qualname`` of each class in the object's (or class's) MRO."""
+        names = self._op("mro")
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise StudentError("the student's object has no readable class")
+        return names
+
+
+def is_remote(value: Any) -> bool:
+    """Whether ``value`` is a judge-side stand-in for a student object."""
+    return getattr(type(value), "__mlgrade_remote__", False) is True
+
+
+def student_cells() -> list[tuple[str, bool]]:
+    """The code cells that ran in the student's kernel so far: ``(source, locked)``."""
+    return list(_STATE["cells"])
+
+
+def connect(connection_file: str, timeout: float = 60.0) -> None:
+    """Connect the judge to the student's kernel (called once per notebook)."""
+    _STATE["client"] = _Remote(connection_file, timeout)
+    _STATE["timeout"] = timeout
+    _STATE["gone"] = None
+
+
+def student_gone(reason: str) -> None:
+    """The student's kernel stopped: later calls fail at once with ``reason``."""
+    _STATE["gone"] = reason
+
+
+def own(names: list[str]) -> None:
+    """Names a judge cell assigned: from now on the judge's own, never the student's."""
+    _BOUND.difference_update(names)
+
+
+def bind(namespace: dict, names: list[str], cells: list[tuple[str, bool]]) -> None:
+    """Bind the names a test cell reads that the student's namespace defines.
+
+    Names the judge defined itself (imports and data of the locked cells, earlier test
+    cells) are kept, except those it took from the student before, which are read again.
+    Builtins are never taken from the student.
+    """
+    _STATE["cells"] = [(str(s), bool(locked)) for s, locked in cells]
+    wanted = [
+        n
+        for n in dict.fromkeys(names)
+        if (n not in namespace or n in _BOUND) and not hasattr(builtins, n)
+    ]
+    if not wanted:
+        return
+    if _STATE["gone"]:
+        # Every use of the student's names now says why it cannot answer.
+        for name in wanted:
+            namespace[name] = RemoteRef({"name": name}, "object", True, name)
+            _BOUND.add(name)
+        return
+    found = _client().request({"op": "lookup", "names": wanted})
+    if not isinstance(found, dict):
+        raise StudentError("the student's kernel gave no readable answer")
+    for name in wanted:
+        if name in found:
+            value = found[name]
+            if isinstance(value, RemoteRef):
+                value = RemoteRef({"name": name}, value._type_name, value._callable, name)
+            namespace[name] = value
+            _BOUND.add(name)
+        elif name in _BOUND:
+            namespace.pop(name, None)

@@ -1,0 +1,251 @@
+"""A bubblewrap sandbox for each student kernel.
+
+The student's kernel runs under ``bwrap`` (Debian's ``bubblewrap``) with:
+
+* a root file system built from nothing: the system's ``/usr`` (and its ``/bin``, ``/lib``
+  links), a few files of ``/etc``, the Python installation and the course's virtual
+  environment, and the ``mlcourse`` and ``mlgrade`` sources, all **read-only**; nothing
+  else of the machine: not the course directory, ``solutions/``, the gradebook, other
+  submissions or the instructor's home;
+* the only writable places: a private working folder (the kernel's current directory,
+  holding read-only copies of the submission's other files) and a private ``/tmp``, both
+  memory-backed with a size limit, plus the folder of the kernel's own sockets;
+* no network (``--unshare-net``: the kernel talks to the grader over Unix sockets, the
+  ``ipc`` transport of Jupyter), its own process and IPC namespaces, a new session;
+* an empty environment (no variable of the instructor's), a user id of its own (not
+  root, switched to by ``setpriv`` inside the sandbox), no capabilities, no new
+  privileges;
+* resource limits: address space (memory), CPU seconds, processes, size of any file
+  written;
+* ``--die-with-parent`` and a process namespace of its own, so every process the student
+  starts dies with the kernel.
+
+:class:`SandboxedKernelManager` is the ``jupyter_client`` kernel manager that starts a
+kernel that way; :func:`bwrap_command` builds the command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.util
+import itertools
+import os
+import resource
+import shutil
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Instance, Unicode
+
+__all__ = ["Policy", "SandboxUnavailable", "SandboxedKernelManager", "bwrap_command", "require"]
+
+BWRAP = "bwrap"
+_ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "fonts",
+    "alternatives",
+    "mime.types",
+)
+
+
+_UIDS = itertools.count()
+
+
+def _fresh_uid() -> int:
+    """A user id of its own for each sandbox (the process limit counts per user)."""
+    return 61000 + (os.getpid() * 97 + next(_UIDS)) % 4000
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create a sandbox here."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The limits of one student kernel (bytes and seconds)."""
+
+    memory: int = 2 * 2**30  # address space of each process
+    cpu_seconds: int = 300  # CPU time of each process
+    processes: int = 64  # processes and threads of the sandbox's user
+    file_size: int = 64 * 2**20  # largest file the student can write
+    work_size: int = 128 * 2**20  # the working folder (memory-backed)
+    tmp_size: int = 256 * 2**20  # /tmp (memory-backed)
+    uid: int = 0  # 0: a fresh user id for each sandbox
+
+    def user(self) -> int:
+        return self.uid or _fresh_uid()
+
+
+def require() -> str:
+    """The path of ``bwrap``, or :class:`SandboxUnavailable` saying how to get it."""
+    path = shutil.which(BWRAP)
+    if path is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so student code cannot be sandboxed. "
+            "Install it (Debian/Ubuntu: apt-get install bubblewrap), or grade without a "
+            "sandbox at your own risk with --no-sandbox (make autograde SANDBOX=0)."
+        )
+    return path
+
+
+def _module_dirs(*names: str) -> list[str]:
+    dirs = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            dirs.extend(spec.submodule_search_locations)
+    return dirs
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in _ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return args
+
+
+def _python_mounts() -> list[str]:
+    """The interpreter, the virtual environment and the course packages, read-only."""
+    paths = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    paths.update(os.path.realpath(p) for p in _module_dirs("mlcourse", "mlgrade"))
+    args, made = [], set()
+    for path in sorted(paths):
+        # Parent folders made here are traversable (the real /root, say, is not).
+        for parent in reversed(Path(path).parents[:-1]):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", path, path]
+    if os.path.realpath(sys.prefix) != sys.prefix:
+        args += ["--symlink", os.path.realpath(sys.prefix), sys.prefix]
+    return args
+
+
+def bwrap_command(
+    kernel_argv: list[str], workdir: str, files: list[str], sockets: str, policy: Policy
+) -> list[str]:
+    """The ``bwrap`` command that runs ``kernel_argv`` in the sandbox.
+
+    ``workdir`` becomes the kernel's current folder (memory-backed, writable); ``files``
+    are bound read-only into it; ``sockets`` is the writable folder of the kernel's Unix
+    sockets and connection file.
+    """
+    uid = str(policy.user())
+    args = [require(), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--size", str(policy.tmp_size), "--tmpfs", "/tmp"]
+    args += ["--perms", "1777", "--size", str(policy.tmp_size), "--tmpfs", "/dev/shm"]
+    args += _system_mounts() + _python_mounts()
+    args += ["--perms", "1777", "--size", str(policy.work_size), "--tmpfs", workdir]
+    for file in files:
+        args += ["--ro-bind", file, str(Path(workdir) / Path(file).name)]
+    args += ["--bind", sockets, sockets, "--chdir", workdir]
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/.matplotlib",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
+        "IPYTHONDIR": "/tmp/.ipython",
+    }
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    setpriv += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return [*args, "--", *setpriv, *kernel_argv]
+
+
+def _limits(policy: Policy):
+    """``preexec_fn`` for the sandbox: resource limits that the kernel inherits."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (policy.memory, policy.memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (policy.cpu_seconds, policy.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_NPROC, (policy.processes, policy.processes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (policy.file_size, policy.file_size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in the bubblewrap sandbox, over ``ipc``."""
+
+    policy = Instance(Policy, args=())
+    workdir = Unicode("", help="the kernel's working folder inside the sandbox")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._sandbox_pids: list[int] = []
+        if not self.policy.uid:
+            self.policy = dataclasses.replace(self.policy, uid=_fresh_uid())
+        self._sockets = tempfile.mkdtemp(prefix="mlgrade-kernel-")
+        os.chmod(self._sockets, 0o711)
+        os.chown(self._sockets, self.policy.uid, self.policy.uid)
+        self.transport = "ipc"
+        self.connection_file = os.path.join(self._sockets, "kernel.json")
+        self.ip = os.path.join(self._sockets, "kernel-ipc")
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        argv = super().format_kernel_cmd(extra_arguments)
+        os.chmod(self.connection_file, 0o644)
+        assert self.kernel_spec is not None
+        self.kernel_spec.interrupt_mode = "message"
+        workdir = self.workdir or self._launch_args.get("cwd") or os.getcwd()
+        files = (
+            [
+                str(p)
+                for p in sorted(Path(workdir).iterdir())
+                if p.is_file() and p.suffix != ".ipynb" and not p.is_symlink()
+            ]
+            if Path(workdir).is_dir()
+            else []
+        )
+        return bwrap_command(argv, str(workdir), files, self._sockets, self.policy)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        kw["preexec_fn"] = _limits(self.policy)
+        kw.pop("env", None)
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._sandbox_pids.append(self.provisioner.process.pid)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        if not restart:
+            self.kill_sandbox()
+            shutil.rmtree(self._sockets, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
+
+    def kill_sandbox(self) -> None:
+        """Kill the sandbox's process group: its process namespace, and everything in it,
+        goes with it (a detached process of the student's included)."""
+        for pid in self._sandbox_pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)
+        self._sandbox_pids.clear()

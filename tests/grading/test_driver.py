@@ -1,0 +1,185 @@
+"""The class driver: parallel, resumable, one at a time, and nothing left running.
+
+A small class of one assignment is graded twice in two throwaway courses: once
+sequentially (``--jobs 1``) without interruption, once on two workers, killed in the
+middle and resumed. Both must end with the same scores and the same report; the killed
+run must leave no process behind, and a second driver must refuse to start while one runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlgrade.driver import State, digest_of
+
+pytestmark = [pytest.mark.grading, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "a1_information"
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _course(name: str) -> Path:
+    root = Path(tempfile.mkdtemp(prefix=f"mlgrade-{name}-"))
+    shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
+    config = (REPO / "nbgrader_config.py").read_text(encoding="utf-8")
+    config += "\nc.JudgedExecute.timeout = 20\n"
+    (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "mlgrade", "release", "--root", str(root), ASSIGNMENT],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    source = nbformat.read(str(root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), 4)
+    released = nbformat.read(str(root / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), 4)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    for student in ["alice", "bob", "carol", "dave", "erin", "frank"]:
+        nb = nbformat.from_dict(released)
+        for cell in nb.cells:
+            grade_id = _grade_id(cell)
+            if grade_id in answers and student != "carol":  # carol hands in the blank version
+                cell.source = answers[grade_id]
+        if student == "bob":
+            next(
+                c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "entropy"
+            ).source = "def entropy(p, base=None):\n    return 0.0\n"
+        if student == "erin":  # every test passes, then the kernel dies
+            nb.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(0)"))
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{ASSIGNMENT}.ipynb"))
+    return root
+
+
+def _autograde(root: Path, *extra: str, **kw) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "mlgrade", "autograde", "--root", str(root), *extra]
+    return subprocess.Popen(
+        cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw
+    )
+
+
+def _report(root: Path) -> dict:
+    with (root / "grading_report.csv").open(encoding="utf-8") as f:
+        return {
+            r["student"]: (r["status"], r["score"], r["max_score"], r["details"])
+            for r in csv.DictReader(f)
+        }
+
+
+def _strip(report: dict) -> dict:
+    """Status and score of each student (details and times differ between runs)."""
+    return {student: row[:3] for student, row in report.items()}
+
+
+def _scores(root: Path) -> dict:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return {
+            s.student_id: {g.name: float(g.score) for g in s.notebooks[0].grades}
+            for s in gb.assignment_submissions(ASSIGNMENT)
+        }
+
+
+def _processes_under(root: Path) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if str(root) in line and "ps -eo" not in line]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    root = _course("sequential")
+    proc = _autograde(root, "--jobs", "1")
+    out, _ = proc.communicate(timeout=1200)
+    assert proc.returncode == 0, out
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_killed_resumed_parallel_run_equals_a_sequential_one(reference):
+    root = _course("resumed")
+    try:
+        proc = _autograde(root, "--jobs", "2", start_new_session=True)
+        state = root / "grading_report.state.json"
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline and proc.poll() is None:
+            if state.exists() and len(State(state).entries) >= 2:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the class was graded before the driver could be killed"
+        # A second driver on the same course refuses to start while this one runs.
+        second = _autograde(root)
+        out, _ = second.communicate(timeout=120)
+        assert second.returncode == 2 and "another grading run" in out, out
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        time.sleep(3)
+        assert _processes_under(root) == [], "processes survived the driver"
+        graded_before = set(State(state).entries)
+        assert 2 <= len(graded_before) < 6
+        again = _autograde(root, "--jobs", "2")
+        out, _ = again.communicate(timeout=1200)
+        assert again.returncode == 0, out
+        assert f"{len(graded_before)} already graded" in out, out
+        assert _strip(_report(root)) == _strip(_report(reference))
+        assert _scores(root) == _scores(reference)
+        assert _report(reference)["erin"][0] == "kernel died"
+        assert _report(reference)["erin"][1] == _report(reference)["alice"][1]
+        assert _processes_under(root) == []
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_regrading_one_student_keeps_the_others_rows(reference):
+    before = _report(reference)
+    proc = _autograde(reference, "--student", "bob")
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    after = _report(reference)
+    assert set(after) == set(before)
+    assert _strip(after) == _strip(before)
+
+
+def test_nothing_to_do_when_nothing_changed(reference):
+    proc = _autograde(reference)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "0 to grade, 6 already graded" in out, out
+
+
+def test_a_changed_submission_is_graded_again(reference):
+    folder = reference / "submitted" / "carol" / ASSIGNMENT
+    before = digest_of(folder)
+    (folder / "notes.txt").write_text("an extra file\n")
+    assert digest_of(folder) != before
+    proc = _autograde(reference)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "1 to grade, 5 already graded" in out, out

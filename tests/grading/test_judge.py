@@ -1,0 +1,245 @@
+"""The judge: test cells run outside the student's interpreter, which attacks them here.
+
+Each case is a small notebook (a locked setup cell, the student's answer cell, a test
+cell) executed by :class:`mlgrade.execute.JudgedExecute` with the real sandbox, exactly as
+``make autograde`` does. An honest answer passes; every attack from the trustworthy-grading
+issue, written without doing the work, fails its test.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import nbformat
+import pytest
+
+from mlgrade.execute import JudgedExecute, loaded_names, record_name, stored_names
+
+pytestmark = pytest.mark.grading
+
+SETUP = "import numpy as np\nfrom mlgrade import checks"
+TEST = """\
+_rng = checks.rng_for("softplus")
+_z = _rng.normal(size=7) * 3
+checks.assert_from_scratch(softplus, (*checks.FORBIDDEN, "torch"))
+checks.assert_close(softplus(_z), np.log1p(np.exp(_z)), "softplus of random inputs")
+checks.assert_true(checks.as_float(softplus(0.0), "softplus(0)") > 0.69, "softplus(0) = log 2")
+"""
+HONEST = """\
+def softplus(z):
+    z = np.asarray(z, dtype=float)
+    return np.logaddexp(0.0, z)
+"""
+
+# Zero-work attacks: none of them computes softplus.
+ATTACKS = {
+    "custom exception handler": """\
+get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)
+def softplus(z):
+    raise ValueError("not done")
+""",
+    "input transformer": """\
+get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])
+def softplus(z):
+    return 0.0
+""",
+    "rebinding checks through globals()": """\
+class _Yes:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+globals()["checks"] = _Yes()
+def softplus(z):
+    return z
+""",
+    "sys.settrace on the comparison": """\
+import sys
+def _tracer(frame, event, arg):
+    if "expected" in frame.f_locals:
+        frame.f_locals["actual"] = frame.f_locals["expected"]
+    return _tracer
+sys.settrace(_tracer)
+def softplus(z):
+    return np.zeros_like(np.asarray(z, dtype=float))
+""",
+    "__array__ that reads the expected value off the stack": """\
+import inspect
+class Sneaky:
+    def __array__(self, dtype=None, copy=None):
+        for info in inspect.stack():
+            for name in ("expected", "desired", "_ref", "ref"):
+                if name in info.frame.f_locals:
+                    return np.asarray(info.frame.f_locals[name])
+        return np.zeros(7)
+    def __float__(self):
+        return 0.7
+def softplus(z):
+    return Sneaky()
+""",
+    "patched numpy.isclose and math.isclose": """\
+import math
+np.isclose = lambda *args, **kwargs: True
+np.allclose = lambda *args, **kwargs: True
+math.isclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+def softplus(z):
+    return np.zeros_like(np.asarray(z, dtype=float))
+""",
+    "always-equal object": """\
+class Equal(float):
+    def __eq__(self, other):
+        return True
+    __le__ = __ge__ = __lt__ = __gt__ = __eq__
+    def __abs__(self):
+        return 0.0
+def softplus(z):
+    return Equal(1.0)
+""",
+    "mlcourse through a dict": """\
+import mlcourse as _m
+_IMPL = {"f": _m.activations.softplus}
+def softplus(z):
+    return _IMPL["f"](z)
+""",
+    "mlcourse through __import__": """\
+def softplus(z):
+    return __import__("ml" + "course").activations.softplus(z)
+""",
+    "torch where NumPy only": """\
+import torch
+def softplus(z):
+    return torch.nn.functional.softplus(torch.as_tensor(z, dtype=torch.float64)).numpy()
+""",
+    "torch.sigmoid-style shortcut where NumPy only": """\
+import torch
+def softplus(z):
+    t = torch.as_tensor(np.asarray(z, dtype=float))
+    return torch.log1p(torch.exp(t)).numpy()
+""",
+    "reads the hidden test from the history": """\
+def softplus(z):
+    import IPython
+    cells = IPython.get_ipython().user_ns.get("In", [])
+    return np.zeros(7) if not cells else np.zeros(7)
+""",
+}
+
+
+def _notebook(answer: str, extra: str | None = None):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    cells = [
+        nbformat.v4.new_code_cell(
+            SETUP, metadata={"nbgrader": {"grade_id": "setup", "locked": True}}
+        ),
+        nbformat.v4.new_code_cell(
+            answer, metadata={"nbgrader": {"grade_id": "answer", "solution": True}}
+        ),
+        nbformat.v4.new_code_cell(
+            TEST,
+            metadata={
+                "nbgrader": {"grade_id": "test", "grade": True, "locked": True, "points": 1}
+            },
+        ),
+    ]
+    if extra is not None:
+        cells.append(nbformat.v4.new_code_cell(extra))
+    nb.cells = cells
+    return nb
+
+
+def _execute(tmp_path, nb, **traits):
+    folder = tmp_path / "autograded" / "mallory" / "a0"
+    folder.mkdir(parents=True, exist_ok=True)
+    resources = {"metadata": {"path": str(folder)}, "unique_key": "a0"}
+    traits.setdefault("timeout", 20)
+    nb, _ = JudgedExecute(**traits).preprocess(nb, resources)
+    record = json.loads((folder / record_name("a0")).read_text())
+    return nb, record
+
+
+def _errors(cell) -> list[str]:
+    return [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
+
+
+def test_names_a_cell_reads_and_binds():
+    source = "x = f(y)\nimport numpy as np\ndef g(a):\n    return a + z\n"
+    assert loaded_names(source) == ["f", "y", "a", "z"]
+    assert set(stored_names(source)) == {"x", "np", "g"}
+    assert loaded_names("def (") == []
+
+
+def test_honest_answer_passes(tmp_path):
+    nb, record = _execute(tmp_path, _notebook(HONEST))
+    assert _errors(nb.cells[2]) == []
+    assert record["sandbox"] is True and record["student_kernel"] == "ran to the end"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_zero_work_attacks_fail(tmp_path, attack):
+    nb, _ = _execute(tmp_path, _notebook(ATTACKS[attack]))
+    errors = _errors(nb.cells[2])
+    assert errors, f"{attack}: the test cell passed"
+    assert all("grader code" not in e for e in errors)
+
+
+def test_test_cells_never_reach_the_student_kernel(tmp_path):
+    spy = """\
+def softplus(z):
+    return np.logaddexp(0.0, np.asarray(z, dtype=float))
+"""
+    probe = "print('HISTORY', [c for c in In if 'assert' + '_close' in c])"
+    nb, _ = _execute(tmp_path, _notebook(spy, extra=probe))
+    assert _errors(nb.cells[2]) == []
+    printed = "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    assert "HISTORY []" in printed
+
+
+def test_a_kernel_that_dies_after_the_tests_keeps_their_points(tmp_path):
+    nb, record = _execute(tmp_path, _notebook(HONEST, extra="import os\nos._exit(0)"))
+    assert _errors(nb.cells[2]) == []
+    assert record["student_kernel"].startswith("the kernel died")
+
+
+def test_a_kernel_that_ignores_interrupts_after_the_tests_keeps_their_points(tmp_path):
+    loop = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    nb, record = _execute(tmp_path, _notebook(HONEST, extra=loop), timeout=5)
+    assert _errors(nb.cells[2]) == []
+    assert record["student_kernel"].startswith("stopped after")
+
+
+def test_a_kernel_that_dies_before_the_tests_scores_nothing(tmp_path):
+    answer = HONEST + "import os\nos._exit(1)\n"
+    nb, _ = _execute(tmp_path, _notebook(answer))
+    assert _errors(nb.cells[2]), "the test passed although the student's kernel was gone"
+    assert "not running" in " ".join(_errors(nb.cells[2]))
+
+
+def test_output_flood_is_cut(tmp_path):
+    flood = "for i in range(200000):\n    print('x' * 100)"
+    nb, _ = _execute(tmp_path, _notebook(HONEST, extra=flood), output_limit=100_000)
+    text = "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    assert len(text) < 200_000 and "output limit" in text
+
+
+def test_memory_hog_gets_a_memory_error_not_the_machine(tmp_path):
+    hog = "block = bytearray(30 * 2**30)"
+    nb, record = _execute(tmp_path, _notebook(HONEST, extra=hog), memory=2 * 2**30)
+    assert "MemoryError" in " ".join(_errors(nb.cells[3]))
+    assert record["student_kernel"] == "ran to the end"
+
+
+def test_student_source_rules_read_the_submitted_text():
+    from mlgrade.scratch import definition_source, reachable_definitions
+
+    cells = [
+        (SETUP, True),
+        (textwrap.dedent(HONEST) + "def helper(x):\n    return softplus(x)\n", False),
+    ]
+    assert definition_source(cells, "softplus").startswith("def softplus(z):")
+    assert reachable_definitions(cells, "helper") == ["helper", "softplus"]
