@@ -31,7 +31,8 @@ ACTIONS = {
     "original test cells, so no points were gained; decide whether it is misconduct.",
     "timeout": "Check the score (what ran was graded) and ask the student to fix the slow "
     "or endless loop; regrade a fixed submission.",
-    "kernel died": "Read the log, then ask for a corrected submission or grade it by hand.",
+    "kernel died": "Look at the cell named in the details: the tests that ran before it kept "
+    "their points, the later ones scored 0. Regrade by hand if the work is there.",
     "invalid notebook": "Ask the student for a new file: this one is not a readable notebook.",
     "missing notebook": "Look in submitted/{student}/{assignment}/ and ask the student for the "
     "missing notebook.",

@@ -370,7 +370,7 @@ def test_flagged_submissions_have_reason_and_action(course):
     assert rows["s3"]["reason"].endswith("tampering: test cell test_b was edited")
     assert rows["s5"]["status"] == "graded" and "__eq__" in rows["s5"]["reason"]
     assert "not valid JSON" in rows["s8"]["reason"] and "new file" in rows["s8"]["action"]
-    assert "corrected submission" in rows["s7"]["action"]
+    assert "Regrade by hand" in rows["s7"]["action"]
     assert all(r["action"] for r in rows.values())
 
 
