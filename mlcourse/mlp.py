@@ -216,7 +216,7 @@ class MLP:
         caches = []
         for (W, b), name in zip(self.params, self._activations(), strict=True):
             Z, linear_cache = _fast.linear_forward(H, W, b)
-            H, activation_cache = _fast.activation_forward(Z, name)
+            H, activation_cache = _fast.activation_forward_inplace(Z, name)  # Z is ours
             caches.append((linear_cache, activation_cache))
         self._caches = caches
         return H
@@ -251,11 +251,13 @@ class MLP:
             )
         if not np.isfinite(dH).all():
             check_finite(dH, "dout")
-        dH = dH.astype(self.dtype, copy=False)
+        # Our own copy of dout, which the in-place kernels may overwrite; after the first
+        # layer every dH is a fresh product dZ W^T that nothing else refers to.
+        dH = dH.astype(self.dtype, copy=True)
         grads = [None] * len(caches)
         for i in range(len(caches) - 1, -1, -1):
             linear_cache, activation_cache = caches[i]
-            dZ = _fast.activation_backward(dH, activation_cache)
+            dZ = _fast.activation_backward_inplace(dH, activation_cache)
             dH, dW, db = _fast.linear_backward(dZ, linear_cache, need_dX=i > 0)
             grads[i] = (dW, db)
         return grads

@@ -18,8 +18,41 @@ PUBLIC = {
 
 
 def test_every_fast_path_is_listed_here():
-    names = {name for name, value in vars(_fast).items() if inspect.isfunction(value)}
-    assert names - {"unchecked"} == set(PUBLIC)
+    names = {
+        name
+        for name, value in vars(_fast).items()
+        if inspect.isfunction(value)
+        and not name.startswith("_")
+        and value.__module__.startswith("mlcourse.")
+    }
+    inplace = {"activation_forward_inplace", "activation_backward_inplace"}
+    assert names - {"unchecked"} - inplace == set(PUBLIC)
+
+
+@pytest.mark.parametrize("name", sorted(_fast.INPLACE))
+def test_an_inplace_kernel_computes_the_public_function_and_its_derivative(name, rng):
+    entry = activations.ACTIVATION_TABLE[name]
+    assert not entry.rowwise
+    Z = rng.normal(size=(9, 7))
+    Z[0, :3] = [0.0, -0.0, 1e-300]  # the kink of ReLU: the subgradient there is 0
+    dH = rng.normal(size=Z.shape)
+    buffer, dH_buffer = Z.copy(), dH.copy()
+    H, cache = _fast.activation_forward_inplace(buffer, name)
+    np.testing.assert_array_equal(H, entry.function(Z))
+    dZ = _fast.activation_backward_inplace(dH_buffer, cache)
+    np.testing.assert_array_equal(dZ, dH * entry.derivative(Z))
+    if name == "relu":
+        assert H is buffer and dZ is dH_buffer  # in place: no new array
+
+
+def test_without_a_kernel_the_inplace_functions_take_the_formula(rng):
+    Z = rng.normal(size=(4, 3))
+    buffer = Z.copy()
+    H, cache = _fast.activation_forward_inplace(buffer, "tanh")
+    np.testing.assert_array_equal(buffer, Z)  # not overwritten
+    np.testing.assert_array_equal(H, activations.tanh(Z))
+    dZ = _fast.activation_backward_inplace(np.ones_like(H), cache)
+    np.testing.assert_array_equal(dZ, activations.tanh_grad(Z))
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))
