@@ -21,6 +21,7 @@ help:
 	@echo "book.mk:     book-clean, book-cache, book-serve, book-test"
 	@echo "grading.mk:  release, validate, collect, autograde, feedback, export, grading-test"
 	@echo "             (the grading cycle: see book/instructor_guide.md)"
+	@echo "student.mk:  student (a light .venv-student for lessons and exercises), lab"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +59,4 @@ clean:
 
 include book.mk
 include grading.mk
+include student.mk
