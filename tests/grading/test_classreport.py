@@ -471,6 +471,37 @@ def test_report_without_a_gradebook(course, tmp_path):
     assert len(_csv(root / "reports" / f"{A}.canvas.csv")) == 2  # header and points only
 
 
+def test_ids_from_a_real_collection(tmp_path):
+    """The id map that mlgrade.collect writes gives the Canvas and Moodle ids of the files."""
+    from mlgrade.classreport import AssignmentData, Submission, canvas_rows
+    from mlgrade.collect import collect
+
+    release = tmp_path / "exercises" / A
+    release.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), release / f"{A}.ipynb")
+    empty = nbformat.writes(nbformat.v4.new_notebook())
+    canvas = tmp_path / "canvas"
+    moodle = tmp_path / "moodle" / "Ada Lovelace_5001_assignsubmission_file_"
+    canvas.mkdir()
+    moodle.mkdir(parents=True)
+    (canvas / f"lovelaceada_101_9001_{A}.ipynb").write_text(empty, encoding="utf-8")
+    (moodle / f"{A}.ipynb").write_text(empty, encoding="utf-8")
+
+    def report(lms_ids):
+        subs = {s: Submission(s, 5.0, 6.0) for s in lms_ids}
+        return AssignmentData(A, [], subs, [], {}, lms_ids, False)
+
+    (canvas_id,) = collect(tmp_path, A, canvas, lms="canvas")
+    data = report(read_lms_ids(tmp_path / "submitted" / f"{A}.lms.csv"))
+    assert canvas_rows(data)[2] == [data.lms_ids[canvas_id].display_name, "101", "", "", "", "5"]
+    root = tmp_path / "m"
+    shutil.copytree(tmp_path / "exercises", root / "exercises")
+    assert len(collect(root, A, tmp_path / "moodle", lms="moodle")) == 1
+    data = report(read_lms_ids(root / "submitted" / f"{A}.lms.csv"))
+    rows, kind = moodle_rows(data)
+    assert kind == "worksheet" and rows[1][:4] == ["Participant 5001", "Ada Lovelace", "5", "6"]
+
+
 def test_lms_map_needs_its_columns(tmp_path):
     bad = tmp_path / "ids.csv"
     bad.write_text("name,id\nx,1\n", encoding="utf-8")
