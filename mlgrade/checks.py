@@ -40,6 +40,7 @@ import numpy as np
 
 __all__ = [
     "FORBIDDEN",
+    "CheckFailure",
     "as_array",
     "as_float",
     "assert_calls",
@@ -73,6 +74,28 @@ _TRUSTED = ("builtins", "numpy", "torch", "sympy", "fractions", "decimal")
 _SEEDS: list[tuple[int | None, str, int]] = []
 
 
+class CheckFailure(AssertionError):
+    """A failed check: in IPython it is shown as its message alone, without the helpers'
+    frames (nbgrader's Validate and feedback then show the hint, not this module)."""
+
+
+def _show_failure(shell, etype, value, tb, tb_offset=None):
+    """IPython's custom handler for :class:`CheckFailure`: ``AssertionError: <message>``."""
+    stb = [f"AssertionError: {value}"]
+    shell._showtraceback(AssertionError, value, stb)
+    return stb
+
+
+def _install_ipython_handler() -> None:
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return
+    with contextlib.suppress(Exception):
+        shell = ipython.get_ipython()
+        if shell is not None:
+            shell.set_custom_exc((CheckFailure,), _show_failure)
+
+
 # --------------------------------------------------------------------------- conversion
 def _is_trusted(cls: type) -> bool:
     module = getattr(cls, "__module__", "") or ""
@@ -93,10 +116,10 @@ def _to_numpy(value: object, name: str) -> np.ndarray:
     """A fresh ndarray of a numeric (or bool) dtype holding the value of ``value``."""
     __tracebackhide__ = True
     if isinstance(value, (bool, np.bool_)):
-        raise AssertionError(f"{name}: expected a number, got the bool {value!r}")
+        raise CheckFailure(f"{name}: expected a number, got the bool {value!r}")
     cls = _overriding_class(value)
     if cls is not None:
-        raise AssertionError(
+        raise CheckFailure(
             f"{name}: got an object of type {type(value).__name__} whose class "
             f"{cls.__name__} redefines comparison; return a plain number or NumPy array"
         )
@@ -106,7 +129,7 @@ def _to_numpy(value: object, name: str) -> np.ndarray:
     if isinstance(value, (list, tuple)):
         for item in _flatten(value):
             if _overriding_class(item) is not None:
-                raise AssertionError(
+                raise CheckFailure(
                     f"{name}: contains an object of type {type(item).__name__} that "
                     "redefines comparison; use plain numbers"
                 )
@@ -115,11 +138,11 @@ def _to_numpy(value: object, name: str) -> np.ndarray:
             warnings.simplefilter("ignore")
             array = np.array(value, copy=True, subok=False)
     except Exception as exc:  # anything numpy cannot read is a wrong answer, not a crash
-        raise AssertionError(
+        raise CheckFailure(
             f"{name}: could not read a {type(value).__name__} as numbers ({type(exc).__name__})"
         ) from None
     if array.dtype.kind not in "biuf":
-        raise AssertionError(
+        raise CheckFailure(
             f"{name}: expected numbers, got {type(value).__name__} "
             f"(as an array its dtype is {array.dtype})"
         )
@@ -161,12 +184,12 @@ def as_float(value: object, name: str, *, finite: bool = True) -> float:
     __tracebackhide__ = True
     array = _to_numpy(value, name)
     if array.size != 1:
-        raise AssertionError(f"{name}: expected a single number, got shape {array.shape}")
+        raise CheckFailure(f"{name}: expected a single number, got shape {array.shape}")
     result = float(array.reshape(-1)[0])
     if np.isnan(result):
-        raise AssertionError(f"{name}: is nan; look for 0 * inf or 0 / 0")
+        raise CheckFailure(f"{name}: is nan; look for 0 * inf or 0 / 0")
     if finite and np.isinf(result):
-        raise AssertionError(f"{name}: is {result}, expected a finite number")
+        raise CheckFailure(f"{name}: is {result}, expected a finite number")
     return result
 
 
@@ -215,7 +238,7 @@ def as_array(
             hint = ""
             if array.ndim == 2 and len(shape) == 2 and array.shape == shape[::-1]:
                 hint = " (transposed?)"
-            raise AssertionError(
+            raise CheckFailure(
                 f"{name} has shape {_format_shape(array.shape)}; "
                 f"expected {_format_shape(shape)}{hint}"
             )
@@ -250,7 +273,7 @@ def _fail(message: str, detail: str = "") -> None:
     """Raise the failure: the hint on the first line, tolerances and seeds on the second."""
     __tracebackhide__ = True
     note = (detail + _seed_note()).strip()
-    raise AssertionError(message + ("\n    " + note if note else ""))
+    raise CheckFailure(message + ("\n    " + note if note else ""))
 
 
 def assert_true(cond: object, message: str) -> None:
@@ -507,7 +530,7 @@ def assert_from_scratch(func: object, forbidden: tuple[str, ...] = FORBIDDEN) ->
     """
     __tracebackhide__ = True
     if not callable(func):
-        raise AssertionError(f"expected a function, got {type(func).__name__}")
+        raise CheckFailure(f"expected a function, got {type(func).__name__}")
     name = getattr(func, "__name__", type(func).__name__)
     if _is_remote(func):
         from .scratch import source_violations
@@ -517,7 +540,7 @@ def assert_from_scratch(func: object, forbidden: tuple[str, ...] = FORBIDDEN) ->
         home = getattr(inspect.unwrap(func), "__module__", None) or "__main__"
         uses = list(dict.fromkeys(_scratch_violations(func, tuple(forbidden), home, set())))
     if uses:
-        raise AssertionError(
+        raise CheckFailure(
             f"{name} must be written from scratch, but it uses " + "; ".join(uses[:3])
         )
 
@@ -581,7 +604,7 @@ def _remote_cells() -> list[tuple[str, bool]]:
 def _remote_name(func: object) -> str:
     name = getattr(func, "__mlgrade_name__", None)
     if not name:
-        raise AssertionError("a value computed by the student's code is not a function")
+        raise CheckFailure("a value computed by the student's code is not a function")
     return name
 
 
@@ -594,9 +617,7 @@ def source_of(func: object) -> str:
         name = _remote_name(func)
         text = definition_source(_remote_cells(), name)
         if text is None:
-            raise AssertionError(
-                f"{name}: its source cannot be read; define it with def in a cell"
-            )
+            raise CheckFailure(f"{name}: its source cannot be read; define it with def in a cell")
         return textwrap.dedent(text)
     target = inspect.unwrap(func) if callable(func) else func
     if inspect.ismethod(target):
@@ -605,7 +626,7 @@ def source_of(func: object) -> str:
         return textwrap.dedent(inspect.getsource(target))
     except (OSError, TypeError):
         name = getattr(func, "__name__", type(func).__name__)
-        raise AssertionError(
+        raise CheckFailure(
             f"{name}: its source cannot be read; define it with def in a notebook cell"
         ) from None
 
@@ -674,7 +695,7 @@ def assert_no_loop(func: object, name: str | None = None) -> None:
     """
     __tracebackhide__ = True
     if not callable(func):
-        raise AssertionError(f"expected a function, got {type(func).__name__}")
+        raise CheckFailure(f"expected a function, got {type(func).__name__}")
     name = name or getattr(func, "__name__", type(func).__name__)
     if _is_remote(func):
         from .scratch import definition_source, reachable_definitions
@@ -684,7 +705,7 @@ def assert_no_loop(func: object, name: str | None = None) -> None:
             loops = loops_in_source(textwrap.dedent(definition_source(cells, helper)), helper)
             if loops:
                 where = "" if helper == top else f" in {helper}"
-                raise AssertionError(f"{name}: no Python loop allowed; found {loops[0]}{where}")
+                raise CheckFailure(f"{name}: no Python loop allowed; found {loops[0]}{where}")
         return
     todo, seen = [inspect.unwrap(func)], set()
     while todo:
@@ -695,7 +716,7 @@ def assert_no_loop(func: object, name: str | None = None) -> None:
         loops = loops_in_source(source_of(f), f.__name__)
         if loops:
             where = "" if f is inspect.unwrap(func) else f" in {f.__name__}"
-            raise AssertionError(f"{name}: no Python loop allowed; found {loops[0]}{where}")
+            raise CheckFailure(f"{name}: no Python loop allowed; found {loops[0]}{where}")
         todo.extend(_helpers_called(f))
 
 
@@ -896,11 +917,11 @@ def assert_does_not_modify(func: object, *args: object, **kwargs: object) -> obj
         label = params[i] if i < len(params) else f"argument {i}"
         hit = _first_change(before, after, label)
         if hit:
-            raise AssertionError(f"{name} changed its argument {hit} in place; work on copies")
+            raise CheckFailure(f"{name} changed its argument {hit} in place; work on copies")
     for k, before in kw_snapshots.items():
         hit = _first_change(before, kwargs[k], k)
         if hit:
-            raise AssertionError(f"{name} changed its argument {hit} in place; work on copies")
+            raise CheckFailure(f"{name} changed its argument {hit} in place; work on copies")
     try:
         arrays = tuple(
             p
@@ -911,7 +932,7 @@ def assert_does_not_modify(func: object, *args: object, **kwargs: object) -> obj
     except (AssertionError, SyntaxError):  # no source to read: the values decided
         changes = []
     if changes:
-        raise AssertionError(f"{name} changes an argument in place: {changes[0]}")
+        raise CheckFailure(f"{name} changes an argument in place: {changes[0]}")
     return result
 
 
@@ -954,7 +975,7 @@ def _describe_error(exc: BaseException) -> str:
     if m:
         return "shapes " + " and ".join(m.group(1).split()) + " do not broadcast"
     if isinstance(exc, NotImplementedError):
-        return "not implemented yet (delete the raise NotImplementedError() line)"
+        return "not implemented yet"
     return f"{type(exc).__name__}: {text}"[:70]
 
 
@@ -964,7 +985,9 @@ def _translated(exc: BaseException, name: str | None) -> AssertionError:
         name = where[3:].split(":")[0]  # "in f: line" names the student's function f
     head = f"{name}: " if name and name != "<module>" else ""
     message = head + _describe_error(exc)
-    return AssertionError(message + (f"\n    {where}" if where else ""))
+    if isinstance(exc, NotImplementedError):
+        where = "write your code and delete the line raise NotImplementedError()"
+    return CheckFailure(message + (f"\n    {where}" if where else ""))
 
 
 _TRANSLATED = (
@@ -1044,4 +1067,7 @@ def assert_calls(func: object, *names: str) -> None:
     called = calls_in_source(source_of(func), getattr(func, "__name__", None))
     for wanted in names:
         if wanted not in called:
-            raise AssertionError(f"{fname} must call your {wanted} (the instructions say so)")
+            raise CheckFailure(f"{fname} must call your {wanted} (the instructions say so)")
+
+
+_install_ipython_handler()
