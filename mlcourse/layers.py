@@ -97,7 +97,7 @@ def linear_forward(X, W, b):
     return Z, (X, W)
 
 
-def _upstream_fits(dZ, cache) -> None:
+def _dZ_fits_cache(dZ, cache) -> None:
     X, W = cache
     expected = (X.shape[0], W.shape[1])
     if dZ.shape != expected:
@@ -107,7 +107,7 @@ def _upstream_fits(dZ, cache) -> None:
         )
 
 
-@checked(_upstream_fits, dZ=finite_array)
+@checked(_dZ_fits_cache, dZ=finite_array)
 def linear_backward(dZ, cache, need_dX=True):
     r"""Affine layer, backward.
 

@@ -327,21 +327,8 @@ def test_bad_input():
         MLP([3, 4, 2], activation="step", output="sigmoid").to_torch()
 
 
-def test_the_benchmark_runs_and_reports_its_ratio():
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[2] / "bench" / "mlp_vs_torch.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--rounds", "20"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    assert "agreement: loss equal" in result.stdout
-    assert "ratio mlcourse / torch (medians):" in result.stdout
+def test_the_benchmark_runs_and_reports_its_ratio(run_benchmark):
+    assert "agreement: loss equal" in run_benchmark("mlp_vs_torch.py", 20)
 
 
 def test_initialisation_and_to_torch_read_the_activation_table(monkeypatch):

@@ -176,18 +176,6 @@ def test_divergence_is_reported_with_the_learning_rate():
         train(net, X, Y, "mse", lr=10.0, epochs=50, batch_size=None)
 
 
-def test_the_training_benchmark_runs_and_reports_its_ratio():
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[2] / "bench" / "train_vs_torch.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--rounds", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    assert "agreement: mean loss" in result.stdout  # the two loops computed the same epoch
-    assert "ratio mlcourse / torch (medians):" in result.stdout
+def test_the_training_benchmark_runs_and_reports_its_ratio(run_benchmark):
+    # the two loops computed the same epoch
+    assert "agreement: mean loss" in run_benchmark("train_vs_torch.py", 2)
