@@ -11,10 +11,16 @@ round). Its modules, one job each:
 * :mod:`mlgrade.notebooks`: reading a submitted notebook and its nbgrader metadata;
 * :mod:`mlgrade.tamper`: comparing a submission with the released notebook;
 * :mod:`mlgrade.course`: the nbgrader course directory (API, release, gradebook);
-* :mod:`mlgrade.collect`: copying downloaded submissions into ``submitted/``;
-* :mod:`mlgrade.worker`: grading a list of students in a watched worker process;
+* :mod:`mlgrade.collect`: LMS downloads (Canvas, Moodle, Blackboard) into ``submitted/``;
+* :mod:`mlgrade.sandbox`: the bubblewrap sandbox of every student kernel;
+* :mod:`mlgrade.execute`: running a submission with the sandboxed student kernel and the
+  judge (:mod:`mlgrade.judge`, :mod:`mlgrade.agent`, :mod:`mlgrade.wire`); rules on how
+  code is written read from the source (:mod:`mlgrade.scratch`);
+* :mod:`mlgrade.worker`: executing a list of students in a watched worker process;
 * :mod:`mlgrade.report`: the rows of the grading report and how they are written;
-* :mod:`mlgrade.driver`: grading a whole class (``python -m mlgrade autograde``).
+* :mod:`mlgrade.classreport`: the class report (score distribution, test cells, LMS files);
+* :mod:`mlgrade.driver`: grading a whole class on every core, resumably
+  (``python -m mlgrade autograde``), with :mod:`mlgrade.progress`.
 
 Importing ``mlgrade`` or ``mlgrade.checks`` does not import nbgrader: a student's
 JupyterLab runs the test cells with ``mlgrade.checks`` alone.

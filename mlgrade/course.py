@@ -25,6 +25,7 @@ def environment(root: Path, sandbox: bool = True) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.pop("MLCOURSE_STUDENT_ID", None)
+    env.pop("MLGRADE_SAVE", None)  # a worker sets its own
     env["MLGRADE_SANDBOX"] = "1" if sandbox else "0"
     return env
 

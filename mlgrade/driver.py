@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .course import api, gradebook_ok, in_gradebook, release, scores
-from .execute import REPLAY, record_name
+from .execute import REPLAYING, record_name
 from .notebooks import read_notebook
 from .progress import Progress
 from .report import Row, classify_failure, outcome_notes, write_report
@@ -212,13 +212,13 @@ def _record(course, root: Path, assignment: str, student: str, event: dict, resu
     """Write one executed submission into the gradebook (nbgrader, replaying outputs)."""
     if not event["success"]:
         return event
-    os.environ[REPLAY] = str(results)
+    REPLAYING["folder"] = str(results)
     try:
         done = course.autograde(assignment, student, force=True, create=True)
     except Exception as exc:
         done = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
     finally:
-        os.environ.pop(REPLAY, None)
+        REPLAYING.clear()
     log = event.get("log", "") + "\n" + done.get("log", "")
     return {
         **event,
@@ -437,4 +437,20 @@ def grade_class(
                 kill_tree(proc)
             rows = _report_rows(root, state, names)
             write_report(rows, base)
+            _class_reports(root, names, log)
     return rows
+
+
+def _class_reports(root: Path, names: list[str], log: Callable) -> None:
+    """The class report of each assignment (reports/); a failure here is only reported."""
+    from .classreport import write_class_reports
+
+    try:
+        pages = write_class_reports(root, names)
+    except Exception as exc:  # the grades are safe; the report can be made again
+        log(
+            f"the class report could not be written ({type(exc).__name__}: {exc}); run make report"
+        )
+        return
+    for page in pages:
+        log(f"class report: {page}")

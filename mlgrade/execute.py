@@ -23,6 +23,8 @@ happened, for the report.
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
 import copy
 import json
 import os
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
@@ -40,14 +43,23 @@ from traitlets import Bool, Integer
 
 from .sandbox import Policy, SandboxedKernelManager, require
 
-__all__ = ["JudgedExecute", "loaded_names", "record_name", "stored_names"]
+__all__ = [
+    "REPLAYING",
+    "SAVE",
+    "JudgedExecute",
+    "loaded_names",
+    "record_name",
+    "stored_names",
+]
 
 _SOURCE_LIMIT = 2 * 2**20  # characters of student source handed to the judge
-# Grading in two steps (mlgrade.driver): workers execute with SAVE set, writing each executed
-# notebook into that folder; the driver, the only writer of the gradebook, then runs
-# nbgrader again with REPLAY set, which copies those outputs instead of executing.
+# Grading in two steps (mlgrade.driver): workers execute with the variable SAVE set, writing
+# each executed notebook into that folder; the driver, the only writer of the gradebook,
+# then runs nbgrader again with REPLAYING["folder"] set, which copies those outputs instead
+# of executing.
+# (REPLAYING is set in the driver's own process, never inherited by a worker.)
 SAVE = "MLGRADE_SAVE"
-REPLAY = "MLGRADE_REPLAY"
+REPLAYING: dict[str, str] = {}
 
 
 def loaded_names(source: str) -> list[str]:
@@ -147,6 +159,20 @@ class _Client(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+async def _start_both(student: NotebookClient, judge: NotebookClient) -> None:
+    """Start the student's kernel and the judge at the same time (start-up is most of the
+    cost of a short notebook)."""
+    if judge.km is None:
+        judge.km = judge.create_kernel_manager()
+    await asyncio.gather(
+        student.async_start_new_kernel(env=_student_environment()),
+        judge.async_start_new_kernel(),
+    )
+    await asyncio.gather(
+        student.async_start_new_kernel_client(), judge.async_start_new_kernel_client()
+    )
+
+
 def _student_environment() -> dict[str, str]:
     """The environment of a student kernel started without the sandbox: nothing secret."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -227,7 +253,7 @@ class JudgedExecute(NbGraderPreprocessor):
         key = str(resources.get("unique_key") or "notebook")
         where = resources.get("nbgrader", {})
         place = Path(str(where.get("student", "_"))) / str(where.get("assignment", "_"))
-        replay = os.environ.get(REPLAY)
+        replay = REPLAYING.get("folder")
         if replay:
             record = _replay(nb, Path(replay) / place, key)
         else:
@@ -246,12 +272,18 @@ class JudgedExecute(NbGraderPreprocessor):
         student, judge = self._clients(nb, judge_nb, resources)
         record: dict[str, Any] = {"sandbox": self.sandbox, "student_kernel": "ran to the end"}
         started = time.monotonic()
-        with student.setup_kernel(env=_student_environment()), judge.setup_kernel():
+        try:
+            run_sync(_start_both)(student, judge)
             connection = student.km.connection_file
             boot = "import mlgrade.judge as __mlgrade_judge__\n"
             boot += f"__mlgrade_judge__.connect({connection!r}, {float(self.timeout)!r})"
             self._quiet(judge, boot)
             self._run_cells(nb, judge_nb, student, judge, record)
+        finally:
+            for client in (student, judge):
+                if client.km is not None:
+                    with contextlib.suppress(Exception):
+                        client._cleanup_kernel()
         record["seconds"] = round(time.monotonic() - started, 3)
         return record
 

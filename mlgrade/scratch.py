@@ -24,6 +24,7 @@ __all__ = [
     "parse_cell",
     "reachable_definitions",
     "source_violations",
+    "uses_dotted",
 ]
 
 # Names whose use lets code reach a module without an import statement.
@@ -278,3 +279,28 @@ def reachable_definitions(cells: list[tuple[str, bool]], name: str) -> list[str]
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in local:
                 todo.append(sub.id)
     return out
+
+
+def uses_dotted(cells: list[tuple[str, bool]], name: str, targets: Iterable[str]) -> bool:
+    """Whether ``name`` (or a function or class of the student's it reads) refers to one of
+    the dotted paths ``targets`` (``"torch.optim.SGD"``), however it was imported."""
+    targets = set(targets)
+    bindings = _bindings(cells)
+    for current in reachable_definitions(cells, name):
+        node = bindings[current][1]
+        local = _local_names(node)
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                base = getattr(sub, "module", None) or ""
+                for alias in sub.names:
+                    if alias.name in targets or f"{base}.{alias.name}" in targets:
+                        return True
+            chain = _chain(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+            if chain is None or chain[0] in local:
+                continue
+            bound = bindings.get(chain[0])
+            if bound and bound[0] == "module":
+                for i in range(len(chain[1]) + 1):
+                    if ".".join([bound[1], *chain[1][:i]]) in targets:
+                        return True
+    return False

@@ -13,7 +13,8 @@ list, tuple                 ``{"list": [...]}``, ``{"tuple": [...]}``
 dict                        ``{"dict": [[key, value], ...]}`` (keys encoded too)
 NumPy array or scalar       ``{"ndarray": base64 of .npy}``, ``{"npscalar": ...}``; read back
                             with ``allow_pickle=False``, numeric and bool dtypes only
-torch tensor                ``{"tensor": base64 of .npy, "grad": bool}``
+torch tensor                ``{"tensor": base64 of .npy, "grad": bool, "graph": bool}``
+                            (``graph``: it came out of autograd, so it has a ``grad_fn``)
 anything else               ``{"ref": id, "type": name, "callable": bool}``: a handle that
                             stays in the kernel that made it
 a library function          ``{"import": "module:name"}`` (judge to student only)
@@ -30,6 +31,7 @@ import base64
 import io
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -88,7 +90,7 @@ def encode(value: Any, ref: Callable[[Any], dict] | None = None, _depth: int = 0
     if kind in (list, tuple):
         items = [encode(v, ref, _depth + 1) for v in value]
         return {"list": items} if kind is list else {"tuple": items}
-    if kind is dict:
+    if kind is dict or kind is OrderedDict:
         return {
             "dict": [
                 [encode(k, ref, _depth + 1), encode(v, ref, _depth + 1)] for k, v in value.items()
@@ -105,7 +107,8 @@ def encode(value: Any, ref: Callable[[Any], dict] | None = None, _depth: int = 0
     if module == "torch" and kind.__name__ in ("Tensor", "Parameter"):
         array = value.detach().cpu().numpy()
         if array.dtype.kind in _KINDS:
-            return {"tensor": _npy(array), "grad": bool(value.requires_grad)}
+            graph = value.grad_fn is not None
+            return {"tensor": _npy(array), "grad": bool(value.requires_grad), "graph": graph}
     if ref is None:
         raise WireError(f"a {kind.__name__} is not plain data")
     return ref(value)
@@ -130,7 +133,7 @@ def decode(
         return obj
     if kind is float:
         return obj
-    if kind is not dict or len(obj) not in (1, 2, 3):
+    if kind is not dict or len(obj) not in (1, 2, 3, 4):
         raise WireError(f"unexpected {kind.__name__} in a message")
     tag = next(iter(obj))
     body = obj[tag]
@@ -183,6 +186,8 @@ def decode(
         tensor = torch.from_numpy(array.copy())
         if obj.get("grad") is True and tensor.dtype.is_floating_point:
             tensor.requires_grad_(True)
+            if obj.get("graph") is True:  # computed by autograd on the other side
+                tensor = tensor.clone()
         return tensor
     if tag in ("ref", "import", "name") and ref is not None:
         return ref(obj)
