@@ -540,9 +540,8 @@ def assert_from_scratch(func: object, forbidden: tuple[str, ...] = FORBIDDEN) ->
         home = getattr(inspect.unwrap(func), "__module__", None) or "__main__"
         uses = list(dict.fromkeys(_scratch_violations(func, tuple(forbidden), home, set())))
     if uses:
-        raise CheckFailure(
-            f"{name} must be written from scratch, but it uses " + "; ".join(uses[:3])
-        )
+        more = f"\n    it also uses {'; '.join(uses[1:3])}" if len(uses) > 1 else ""
+        raise CheckFailure(f"{name} must be written from scratch; it uses {uses[0]}" + more)
 
 
 # --------------------------------------------------------------------------- warnings
