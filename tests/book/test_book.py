@@ -619,25 +619,16 @@ def test_page_weight_counts_html_and_images(tmp_path):
     assert files == ["a.png"] and total == page.stat().st_size + 1000
 
 
-def _glued_names(executed: dict) -> set[str]:
-    names = set()
-    for cell in executed.get("cells", []):
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                names.add(name)
-    return names
-
-
 @pytest.mark.parametrize("name", LESSONS)
 def test_every_glued_number_is_shown(built, name):
     """A number computed for the prose (myst-nb glue) and never shown is a claim missing from
     the text, or a leftover; issue 10 found the one number that qualified a statement
     (the KL divergence at the maximum-likelihood fit) computed but not shown."""
-    executed_path = BUILD_DIR / "jupyter_execute" / "lessons" / f"{name}.ipynb"
-    if not executed_path.exists():
-        pytest.fail(f"the executed notebook {executed_path} is missing")
-    glued = _glued_names(json.loads(executed_path.read_text(encoding="utf-8")))
+    # myst-nb writes every glued value of an executed notebook to <name>.glue.json
+    glue_path = BUILD_DIR / "jupyter_execute" / "lessons" / f"{name}.glue.json"
+    if not glue_path.exists():
+        pytest.fail(f"the glue file of the executed notebook, {glue_path}, is missing")
+    glued = set(json.loads(glue_path.read_text(encoding="utf-8")))
     markdown = "\n".join(
         _source(cell) for cell in _notebook(name)["cells"] if cell["cell_type"] == "markdown"
     )

@@ -179,7 +179,8 @@ def _check_page(browser, base_url: str, docname: str, *, needs_math: bool, needs
         if needs_math:
             assert mathjax == "typeset", f"{docname}: MathJax is not loaded on the page"
         images = page.evaluate(_WAIT_FOR_IMAGES_JS)
-        page.wait_for_load_state("networkidle")
+        # generous: on a loaded 2-core machine the long chapters take a while to settle
+        page.wait_for_load_state("networkidle", timeout=120_000)
         math_count = page.locator("mjx-container").count()
         visible = page.evaluate(_VISIBLE_TEXT_JS)
         title = page.title()
@@ -239,12 +240,12 @@ async () => {
   const scrolls = (el) => {
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
       const overflow = getComputedStyle(a).overflowX;
-      if (overflow === 'auto' || overflow === 'scroll') { return true; }
+      if (overflow !== 'visible') { return true; }
     }
     return false;
   };
-  // What sticks out of the page: leaf elements past the right edge that no scrolling box
-  // (a code cell, a table wrapper) contains.
+  // What sticks out of the page: leaf elements past the right edge that no scrolling or
+  // clipping box (a code cell, a table wrapper, MathJax's hidden speech copy) contains.
   const sticking = [];
   for (const el of document.querySelectorAll('body *')) {
     if (el.children.length || !el.getClientRects().length) { continue; }
@@ -332,8 +333,7 @@ def test_page_reads_at_desktop_and_phone_width(site, browser, docname, width):
     """No sideways scrolling, no cut-off display equation, figure text of 9 px or more."""
     context, page, _ = _visit(browser, site, docname, width=width)
     try:
-        page.evaluate(_WAIT_FOR_IMAGES_JS)
-        page.wait_for_load_state("networkidle")
+        page.evaluate(_WAIT_FOR_IMAGES_JS)  # every image loaded (and MathJax, below)
         layout = page.evaluate(_LAYOUT_JS)
         page_url = page.url
         if width == PHONE:
