@@ -48,6 +48,7 @@ def _torch():
 # --------------------------------------------------------------------------- modules
 def assert_module_class(cls: object, name: str) -> None:
     """Fail unless ``cls`` is a class derived from ``torch.nn.Module``."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     nn = _torch().nn
     if not inspect.isclass(cls):
         raise AssertionError(f"{name} must be a class, got a {type(cls).__name__}")
@@ -57,6 +58,7 @@ def assert_module_class(cls: object, name: str) -> None:
 
 def build_module(cls: object, name: str, *args: object) -> object:
     """``cls(*args)``, checked to be an ``nn.Module`` that called ``super().__init__()``."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     nn = _torch().nn
     assert_module_class(cls, name)
     try:
@@ -73,6 +75,7 @@ def build_module(cls: object, name: str, *args: object) -> object:
 
 
 def _linear(module: object, attr: str, where: str, n_in: int, n_out: int):
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     nn = _torch().nn
     layer = getattr(module, attr, None)
     if not isinstance(layer, nn.Linear):
@@ -96,6 +99,7 @@ def load_two_layer_params(module: object, params: list, where: str = "TwoLayerNe
     ``W1.T``. The layers must exist, be ``nn.Linear`` with biases and have the right shapes;
     the module must have no parameters besides these four.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     torch = _torch()
     W1, b1, W2, b2 = (np.asarray(p, dtype=float) for p in params)
     (D, K), C = W1.shape, W2.shape[1]
@@ -120,6 +124,7 @@ def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.nda
     and ``bias``. ``label`` names the pair in messages (``"binary head"``). Returns
     (``head(H)`` as a NumPy array, the loss as a float).
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     torch = _torch()
     nn = torch.nn
     if not (isinstance(pair, tuple) and len(pair) == 2):
@@ -127,7 +132,9 @@ def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.nda
     head, loss_fn = pair
     for part, what in ((head, "the last layers"), (loss_fn, "the loss")):
         if not isinstance(part, nn.Module):
-            raise AssertionError(f"{label}: {what} must be an nn.Module, not {type(part).__name__}")
+            raise AssertionError(
+                f"{label}: {what} must be an nn.Module, not {type(part).__name__}"
+            )
     linears = [m for m in head.modules() if isinstance(m, nn.Linear)]
     if len(linears) != 1:
         raise AssertionError(f"{label}: the last layers hold {len(linears)} nn.Linear; expected 1")
@@ -160,6 +167,7 @@ def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.nda
 # --------------------------------------------------------------------------- tensors
 def assert_float64(value: object, name: str) -> None:
     """Fail unless ``value`` (tensor or array) holds float64 numbers."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     dtype = getattr(value, "dtype", None)
     if str(dtype) not in ("torch.float64", "float64"):
         raise AssertionError(f"{name} is {dtype}; compute in float64 (torch.float64)")
@@ -167,6 +175,7 @@ def assert_float64(value: object, name: str) -> None:
 
 def assert_differentiable(value: object, name: str) -> None:
     """Fail unless ``value`` is a tensor autograd can differentiate (it has a ``grad_fn``)."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     torch = _torch()
     if not isinstance(value, torch.Tensor):
         raise AssertionError(f"{name} must be a torch tensor, got {type(value).__name__}")
@@ -222,7 +231,11 @@ def _uses(func: types.FunctionType, target: object) -> bool:
                 continue
             obj = _resolve(func, ins.argval)
             j = i + 1
-            while obj is not target and j < len(ops) and ops[j].opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            while (
+                obj is not target
+                and j < len(ops)
+                and ops[j].opname in ("LOAD_ATTR", "LOAD_METHOD")
+            ):
                 obj = getattr(obj, ops[j].argval, None)
                 j += 1
             if obj is target and obj is not None:
@@ -237,6 +250,7 @@ def assert_uses(func: object, target: object, what: str) -> None:
     resolved the way Python resolves them: ``torch.optim.SGD``, ``optim.SGD`` after
     ``from torch import optim``, ``SGD`` after ``from torch.optim import SGD`` all count.
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if not callable(func):
         raise AssertionError(f"expected a function, got {type(func).__name__}")
     name = getattr(func, "__name__", type(func).__name__)
