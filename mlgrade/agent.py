@@ -20,9 +20,10 @@ from typing import Any
 
 from . import wire
 
-__all__ = ["MIME", "handle"]
+__all__ = ["CALLBACK", "MIME", "handle"]
 
 MIME = "application/x-mlgrade-reply+json"
+CALLBACK = "mlgrade-callback:"  # prefix of an input() prompt that calls back into the judge
 _HANDLES: dict[int, Any] = {}
 
 
@@ -39,7 +40,27 @@ def _make_ref(value: Any) -> dict:
     return {"ref": key, "type": type(value).__name__, "callable": callable(value)}
 
 
+class _Callback:
+    """A function of the judge's (a test passed it as an argument): calling it asks the
+    judge to run it on the arguments, as data, through the kernel's input channel."""
+
+    def __init__(self, key: int):
+        self.key = key
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        import json
+
+        request = {"callback": self.key, "args": wire.encode(list(args), _make_ref)}
+        request["kwargs"] = wire.encode(dict(kwargs), _make_ref)
+        answer = json.loads(input(CALLBACK + json.dumps(request, allow_nan=True)))
+        if "raised" in answer:
+            raise RuntimeError(f"the test's function raised {answer['raised']}")
+        return wire.decode(answer["ok"], _resolve)
+
+
 def _resolve(tagged: dict) -> Any:
+    if "callback" in tagged:
+        return _Callback(int(tagged["callback"]))
     if "ref" in tagged:
         return _HANDLES[tagged["ref"]]
     if "name" in tagged:

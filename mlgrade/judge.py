@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from . import wire
-from .agent import MIME
+from .agent import CALLBACK, MIME
 
 __all__ = ["RemoteRef", "StudentError", "bind", "connect", "is_remote", "own", "student_gone"]
 
@@ -69,7 +69,7 @@ class _Remote:
             raise StudentError(f"the student's kernel is not running ({gone})")
         text = json.dumps(payload, allow_nan=True)
         code = f"__import__('mlgrade.agent', fromlist=['handle']).handle({text!r})"
-        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=True)
         replies, printed, idle = [], [], False
         deadline = time.monotonic() + self.timeout
         while not idle:
@@ -78,8 +78,9 @@ class _Remote:
                 self._interrupt()
                 _STATE["gone"] = f"no answer within {self.timeout:g} s"
                 raise TimeoutError(f"the student's code did not answer within {self.timeout:g} s")
+            self._answer_callbacks(msg_id)
             try:
-                msg = self.kc.get_iopub_msg(timeout=min(left, 1.0))
+                msg = self.kc.get_iopub_msg(timeout=min(left, 0.05))
             except Exception:  # queue.Empty: wait on
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
@@ -102,6 +103,18 @@ class _Remote:
             raise _student_exception(str(raised.get("type")), str(raised.get("message", "")))
         return wire.decode(answer["ok"], _as_ref)
 
+    def _answer_callbacks(self, msg_id: str) -> None:
+        """Run the judge's functions the student's code calls (input requests), on data."""
+        while True:
+            try:
+                msg = self.kc.get_stdin_msg(timeout=0.0)
+            except Exception:  # queue.Empty
+                return
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            prompt = str(msg.get("content", {}).get("prompt", ""))
+            self.kc.input(_callback(prompt))
+
     def _interrupt(self) -> None:
         try:
             msg = self.kc.session.msg("interrupt_request", {})
@@ -121,6 +134,26 @@ def _envelope(text: str) -> dict:
     if not isinstance(answer, dict) or set(answer) not in ({"ok"}, {"raised"}):
         raise StudentError("the student's kernel gave no readable answer")
     return answer
+
+
+_CALLBACKS: list[Any] = []  # the judge's functions handed to the student's code
+
+
+def _callback(prompt: str) -> str:
+    """The answer to one call of a judge function by the student's code: JSON text."""
+    try:
+        if not prompt.startswith(CALLBACK):
+            raise StudentError("the student's code asked for input")
+        request = json.loads(prompt[len(CALLBACK) :])
+        func = _CALLBACKS[int(request["callback"])]
+        args = wire.decode(request["args"], _as_ref)
+        kwargs = wire.decode(request["kwargs"], _as_ref)
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise StudentError("a call back into the test is malformed")
+        answer = {"ok": wire.encode(func(*args, **{str(k): v for k, v in kwargs.items()}))}
+    except Exception as exc:  # told to the student's code, which then raises
+        answer = {"raised": f"{type(exc).__name__}: {exc}"[:500]}
+    return json.dumps(answer, allow_nan=True)
 
 
 def _show(printed: list[str]) -> None:
@@ -150,6 +183,9 @@ def _encode_arg(value: Any) -> dict:
     name = getattr(value, "__name__", None)
     if callable(value) and name and module.split(".")[0] in ("numpy", "math", "torch", "mlcourse"):
         return {"import": f"{module}:{name}"}
+    if callable(value):  # a function of the test: the student's code calls it back
+        _CALLBACKS.append(value)
+        return {"callback": len(_CALLBACKS) - 1}
     raise wire.WireError(f"a {type(value).__name__} cannot be sent to the student's code")
 
 

@@ -19,6 +19,8 @@ anything else               ``{"ref": id, "type": name, "callable": bool}``: a h
                             stays in the kernel that made it
 a library function          ``{"import": "module:name"}`` (judge to student only)
 a student's name            ``{"name": name}`` (judge to student only)
+a function of the judge's   ``{"callback": id}`` (judge to student only): the student's side
+                            calls it back through the kernel's input channel
 ==========================  ==============================================================
 
 Decoding never calls a constructor chosen by the other side and never unpickles; sizes and
@@ -189,7 +191,7 @@ def decode(
             if obj.get("graph") is True:  # computed by autograd on the other side
                 tensor = tensor.clone()
         return tensor
-    if tag in ("ref", "import", "name") and ref is not None:
+    if tag in ("ref", "import", "name", "callback") and ref is not None:
         return ref(obj)
     raise WireError(f"unknown tag {str(tag)[:40]!r}")
 
