@@ -12,9 +12,10 @@ with :mod:`mlcourse.losses`, or let :func:`mlcourse.optim.train` do it.
 
 The forward and backward passes are the layer functions themselves, called through
 their unchecked fast paths (:mod:`mlcourse._fast`) once ``X`` or ``dout`` has been
-checked: the arrays keep the parameters' dtype (float32 stays float32), the first
-layer skips the gradient with respect to ``X``, and nothing loops over data points. The
-course compares them with PyTorch (``bench/mlp_vs_torch.py``). What each activation
+checked: the arrays keep the parameters' dtype (float32 stays float32), ReLU and the
+identity work in the arrays the network owns (the in-place kernels of ``_fast``), the
+first layer skips the gradient with respect to ``X``, and nothing loops over data
+points. The course compares them with PyTorch (``bench/mlp_vs_torch.py``). What each activation
 needs (its initialisation, its PyTorch module) comes from
 :data:`mlcourse.activations.ACTIVATION_TABLE`.
 """
@@ -209,7 +210,7 @@ class MLP:
         -------
         ndarray, shape (N, n_L)
             The output layer's activations. Do not modify it in place before calling
-            :meth:`backward`: with a ReLU, softmax or log-softmax output unit it is
+            :meth:`backward`: with most output units (identity, ReLU, softmax) it is
             part of the cache.
         """
         H = self._check_input(X)
