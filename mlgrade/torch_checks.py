@@ -12,7 +12,7 @@ tensors only:
   and biases on the way;
 * :func:`head_loss` evaluates a (last layers, loss) pair on given hidden activations;
 * :func:`assert_float64` and :func:`assert_differentiable` check a returned tensor;
-* :func:`assert_uses` checks that a function calls a given object (``torch.optim.SGD``).
+* :func:`assert_uses` checks that a function refers to a given object (``"torch.optim.SGD"``).
 
 Every failure is an ``AssertionError`` with a message that names what is wrong and where.
 torch is imported lazily, so importing this module is cheap.
@@ -45,11 +45,41 @@ def _torch():
     return torch
 
 
+# In the judge (mlgrade.judge) a student's class or module is a proxy: the checks below
+# look at it through its class names, its public attributes and calls, never inside it.
+def _remote(value: object) -> bool:
+    return getattr(type(value), "__mlgrade_remote__", False) is True
+
+
+def _is(value: object, kind: type) -> bool:
+    """``isinstance(value, kind)``, also for a proxy of a student's object."""
+    if _remote(value):
+        return f"{kind.__module__}.{kind.__qualname__}" in value.__mlgrade_mro__()
+    return isinstance(value, kind)
+
+
+def _set(layer: object, weight, bias) -> None:
+    """Copy ``weight`` and ``bias`` into an ``nn.Linear`` (a proxy's through load_state_dict)."""
+    torch = _torch()
+    if _remote(layer):
+        layer.load_state_dict({"weight": weight, "bias": bias})
+        return
+    with torch.no_grad():
+        layer.weight.copy_(weight.to(layer.weight.dtype))
+        layer.bias.copy_(bias.to(layer.bias.dtype))
+
+
 # --------------------------------------------------------------------------- modules
 def assert_module_class(cls: object, name: str) -> None:
     """Fail unless ``cls`` is a class derived from ``torch.nn.Module``."""
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     nn = _torch().nn
+    if _remote(cls):
+        if getattr(cls, "_type_name", "") not in ("type", "ABCMeta") or not _is(cls, nn.Module):
+            raise AssertionError(
+                f"{name} must be a subclass of nn.Module: class {name}(nn.Module)"
+            )
+        return
     if not inspect.isclass(cls):
         raise AssertionError(f"{name} must be a class, got a {type(cls).__name__}")
     if not issubclass(cls, nn.Module):
@@ -67,6 +97,10 @@ def build_module(cls: object, name: str, *args: object) -> object:
         if "__init__() call" in str(exc):
             raise AssertionError(f"{name}: call super().__init__() first in __init__") from None
         raise
+    if _remote(module):
+        if not _is(module, nn.Module):
+            raise AssertionError(f"{name}{args} is not an nn.Module")
+        return module
     if "_modules" not in vars(module):
         raise AssertionError(f"{name}: call super().__init__() first in __init__")
     if not isinstance(module, nn.Module):  # pragma: no cover - __new__ tricks
@@ -78,7 +112,7 @@ def _linear(module: object, attr: str, where: str, n_in: int, n_out: int):
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     nn = _torch().nn
     layer = getattr(module, attr, None)
-    if not isinstance(layer, nn.Linear):
+    if layer is None or not _is(layer, nn.Linear):
         got = "nothing" if layer is None else type(layer).__name__
         raise AssertionError(f"{where}.{attr} must be an nn.Linear, got {got}")
     want = (n_out, n_in)
@@ -111,10 +145,8 @@ def load_two_layer_params(module: object, params: list, where: str = "TwoLayerNe
             f"{where} has {count} parameters; expected "
             f"{W1.size + b1.size + W2.size + b2.size} (hidden and output only)"
         )
-    with torch.no_grad():
-        for layer, W, b in ((hidden, W1, b1), (output, W2, b2)):
-            layer.weight.copy_(torch.as_tensor(W.T, dtype=layer.weight.dtype))
-            layer.bias.copy_(torch.as_tensor(b, dtype=layer.bias.dtype))
+    for layer, W, b in ((hidden, W1, b1), (output, W2, b2)):
+        _set(layer, torch.as_tensor(W.T.copy()), torch.as_tensor(b))
 
 
 def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.ndarray, float]:
@@ -131,11 +163,11 @@ def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.nda
         raise AssertionError(f"{label}: make_head must return a tuple (last layers, loss)")
     head, loss_fn = pair
     for part, what in ((head, "the last layers"), (loss_fn, "the loss")):
-        if not isinstance(part, nn.Module):
+        if not _is(part, nn.Module):
             raise AssertionError(
                 f"{label}: {what} must be an nn.Module, not {type(part).__name__}"
             )
-    linears = [m for m in head.modules() if isinstance(m, nn.Linear)]
+    linears = [m for m in head.modules() if _is(m, nn.Linear)]
     if len(linears) != 1:
         raise AssertionError(f"{label}: the last layers hold {len(linears)} nn.Linear; expected 1")
     layer = linears[0]
@@ -149,8 +181,7 @@ def head_loss(pair: object, label: str, weight, bias, H, target) -> tuple[np.nda
     if layer.bias is None:
         raise AssertionError(f"{label}: the nn.Linear has no bias (bias=False?)")
     with torch.no_grad():
-        layer.weight.copy_(weight.to(layer.weight.dtype))
-        layer.bias.copy_(torch.as_tensor(np.asarray(bias, dtype=float)).to(layer.bias.dtype))
+        _set(layer, weight, torch.as_tensor(np.asarray(bias, dtype=float)))
         out = head(H)
         try:
             value = loss_fn(out, target)
@@ -243,17 +274,34 @@ def _uses(func: types.FunctionType, target: object) -> bool:
     return False
 
 
-def assert_uses(func: object, target: object, what: str) -> None:
-    """Fail unless ``func`` (or a notebook function it calls) refers to ``target``.
+def _import(dotted: str) -> object:
+    import importlib
 
-    ``what`` names the target in the message, e.g. ``"torch.optim.SGD"``. Names are
-    resolved the way Python resolves them: ``torch.optim.SGD``, ``optim.SGD`` after
-    ``from torch import optim``, ``SGD`` after ``from torch.optim import SGD`` all count.
+    module, _, attr = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def assert_uses(func: object, dotted: str) -> None:
+    """Fail unless ``func`` (or a notebook function it calls) refers to the object ``dotted``.
+
+    ``dotted`` is a full name such as ``"torch.optim.SGD"`` (a string, so that a test cell
+    passes plain data). Names are resolved the way Python resolves them:
+    ``torch.optim.SGD``, ``optim.SGD`` after ``from torch import optim``, ``SGD`` after
+    ``from torch.optim import SGD`` all count.
     """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if not callable(func):
         raise AssertionError(f"expected a function, got {type(func).__name__}")
+    target = _import(dotted)
     name = getattr(func, "__name__", type(func).__name__)
+    if _remote(func):
+        from .judge import student_cells
+        from .scratch import uses_dotted
+
+        full = f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}"
+        if not uses_dotted(student_cells(), func.__mlgrade_name__ or name, {dotted, full}):
+            raise AssertionError(f"{name} must use {dotted}")
+        return
     home = getattr(inspect.unwrap(func), "__module__", None) or "__main__"
     if not any(_uses(f, target) for f in _functions(func, home, set())):
-        raise AssertionError(f"{name} must use {what}")
+        raise AssertionError(f"{name} must use {dotted}")
