@@ -605,11 +605,13 @@ def test_fair_grade_outputs_and_feedback():
 
 
 def test_package_boundary():
-    """mlcourse never loads mlgrade or nbgrader; a student kernel's mlgrade.checks neither."""
+    """mlcourse never loads mlgrade or nbgrader; what a kernel of the student's or the
+    judge's imports (checks, the judge, the agent) does not load nbgrader either."""
     code = (
         "import sys, mlcourse\n"
         "assert not [m for m in sys.modules if m.split('.')[0] in ('mlgrade', 'nbgrader')]\n"
-        "import mlgrade, mlgrade.checks, mlgrade.driver, mlgrade.tamper, mlgrade.report\n"
+        "import mlgrade, mlgrade.checks, mlgrade.torch_checks, mlgrade.agent, mlgrade.judge\n"
+        "import mlgrade.wire, mlgrade.scratch, mlgrade.tamper, mlgrade.report\n"
         "assert 'nbgrader' not in sys.modules, 'nbgrader imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
