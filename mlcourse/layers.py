@@ -113,10 +113,11 @@ def linear_backward(dZ, cache, need_dX=True):
 
     With :math:`Z = X W + b` and ``dZ`` the gradient of the loss with respect to ``Z``:
 
-    .. math:: dX = dZ\, W^T, \qquad dW = X^T dZ, \qquad db = \mathbf{1}^T dZ = \sum_{n} dZ_{n,:}
+    .. math:: dX = dZ\, W^T, \qquad dW = X^T dZ, \qquad db = \mathbf{1}^T dZ
 
-    (the bias is added to every row, so its gradient sums the rows; as the product with
-    a vector of ones it is a BLAS call, three times faster than ``dZ.sum(axis=0)``).
+    The bias is added to every row, so its gradient :math:`\mathbf{1}^T dZ = \sum_n
+    dZ_{n,:}` sums the rows; written as the product with a vector of ones it is one BLAS
+    call, three times faster than ``dZ.sum(axis=0)``.
 
     Parameters
     ----------
