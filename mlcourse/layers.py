@@ -117,7 +117,7 @@ def linear_backward(dZ, cache, need_dX=True):
 
     The bias is added to every row, so its gradient :math:`\mathbf{1}^T dZ = \sum_n
     dZ_{n,:}` sums the rows; written as the product with a vector of ones it is one BLAS
-    call, three times faster than ``dZ.sum(axis=0)``.
+    call, faster than the reduction ``dZ.sum(axis=0)`` (the same numbers, summed by BLAS).
 
     Parameters
     ----------
