@@ -230,3 +230,15 @@ def test_linear_layer_matches_pytorch_for_any_shapes(N, D, M, seed):
     np.testing.assert_allclose(dX, Xt.grad.numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(dW, Wt.grad.numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(db, bt.grad.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_linear_backward_can_skip_the_gradient_of_the_data(rng):
+    X, W, b = _inputs(rng)
+    Z, cache = linear_forward(X, W, b)
+    dZ = rng.normal(size=Z.shape)
+    _, dW, db = linear_backward(dZ, cache)
+    skipped, dW2, db2 = linear_backward(dZ, cache, need_dX=False)
+    assert skipped is None
+    np.testing.assert_array_equal(dW2, dW)
+    np.testing.assert_array_equal(db2, db)
+    np.testing.assert_allclose(db, dZ.sum(axis=0), rtol=1e-13)  # 1^T dZ is the row sum
