@@ -116,6 +116,6 @@ def _by_hand(params, lr):
 
 def test_assert_uses_resolves_names():
     for func in (_uses_attribute, _uses_import_from, _uses_helper):
-        torch_checks.assert_uses(func, torch.optim.SGD, "torch.optim.SGD")
+        torch_checks.assert_uses(func, "torch.optim.SGD")
     with pytest.raises(AssertionError, match=r"_by_hand must use torch\.optim\.SGD"):
-        torch_checks.assert_uses(_by_hand, torch.optim.SGD, "torch.optim.SGD")
+        torch_checks.assert_uses(_by_hand, "torch.optim.SGD")
