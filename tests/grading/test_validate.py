@@ -58,7 +58,7 @@ def _displays_a_value(source):
     if isinstance(value, ast.Call):
         f = value.func
         name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-        return not (name in _SILENT or name.startswith("assert_"))
+        return not (name in _SILENT or name.startswith(("assert_", "_assert")))
     return True
 
 
@@ -78,6 +78,7 @@ def test_displayed_value_rule():
     assert _displays_a_value("1 + 1")
     assert not _displays_a_value("print('ok')")
     assert not _displays_a_value("checks.assert_true(True, 'x')")
+    assert not _displays_a_value("_assert_gradient(X, y)")
     assert not _displays_a_value("with a:\n    checks.as_float(x, 'x')")
 
 
@@ -129,3 +130,27 @@ def test_lab_validate_path():
     assert failed.get("failed"), failed
     text = str(failed["failed"])
     assert "not implemented yet" in text, text
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_correct_attempt_earns_every_point(assignment):
+    """The attempt passes the hidden tests too (run in-process, for 20 student ids)."""
+    from tests.grading.test_mistakes import Notebook
+
+    path = ATTEMPTS / f"{assignment}.ipynb"
+    assert path.exists(), f"no correct attempt {path.name} in tests/grading/attempts/"
+    attempt = nbformat.read(str(path), as_version=4)
+    answers = {
+        _meta(c)["grade_id"]: c.source
+        for c in attempt.cells
+        if _meta(c).get("solution") and c.cell_type == "code"
+    }
+    nb = Notebook(assignment)
+    ns = nb.run(answers)
+    failed = []
+    for student in ["local", *(f"attempt{i}" for i in range(20))]:
+        for gid in nb.tests:
+            exc = nb.test(ns, gid, seed=student)
+            if exc is not None:
+                failed.append(f"{student} {gid}: {type(exc).__name__}: {exc}")
+    assert not failed, "\n".join(failed[:5])
