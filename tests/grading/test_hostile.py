@@ -157,8 +157,8 @@ def graded():
 
 
 def _grade(root: Path) -> dict:
-    for name in ("Makefile", "book.mk", "grading.mk", "nbgrader_config.py"):
-        shutil.copy(REPO / name, root / name)
+    for path in [REPO / "Makefile", REPO / "nbgrader_config.py", *REPO.glob("*.mk")]:
+        shutil.copy(path, root / path.name)
     shutil.copytree(REPO / "solutions" / A, root / "solutions" / A)
     _make(root, "release")
     source = nbformat.read(str(root / "solutions" / A / f"{A}.ipynb"), as_version=4)
