@@ -137,6 +137,13 @@ MISTAKES = [
         "def two_hidden_multiply_adds(d, k1, k2):\n    return d * k1\n",
     ),
     _m(
+        "a4_two_hidden_time",
+        "calls the counting program instead of a formula (the rule)",
+        True,
+        ["a4_two_hidden_time_test"],
+        "def two_hidden_multiply_adds(d, k1, k2):\n    return count_forward([d, k1, k2], 1)[0]\n",
+    ),
+    _m(
         "a4_two_hidden_memory",
         "the input itself not counted",
         True,
