@@ -612,7 +612,8 @@ INIT_FAMILIES: Mapping[str, Callable[[int, int], float]] = {
 class Activation:
     """What the course knows about one activation: an entry of :data:`ACTIVATION_TABLE`.
 
-    Every field is required, so an entry cannot be left incomplete.
+    Every field but ``name`` (the table fills it in) is required, so an entry cannot be
+    left incomplete.
 
     Attributes
     ----------
