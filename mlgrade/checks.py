@@ -82,7 +82,7 @@ class CheckFailure(AssertionError):
 def _show_failure(shell, etype, value, tb, tb_offset=None):
     """IPython's custom handler for :class:`CheckFailure`: ``AssertionError: <message>``."""
     stb = [f"AssertionError: {value}"]
-    shell._showtraceback(AssertionError, value, stb)
+    shell._showtraceback(etype, value, stb)  # the ename must match the execute reply
     return stb
 
 
