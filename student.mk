@@ -11,11 +11,15 @@
 STUDENT_VENV ?= .venv-student
 STUDENT_BIN := $(STUDENT_VENV)/bin
 STUDENT_INSTALLED := $(STUDENT_VENV)/.installed
-# Lab's own state (settings, workspaces) stays out of the repository's config folders.
+# Lab's own state (settings, workspaces) stays out of the repository's config folders;
+# student/lab-settings/overrides.json sets the defaults (every cell rendered, no windowing,
+# so that a lesson's inline expressions show everywhere after Run All).
 STUDENT_STATE := $(abspath $(STUDENT_VENV))/lab-state
 EXCHANGE ?=
 # Extra pip arguments, e.g. the CPU-only PyTorch index on Linux (see README, For students).
 STUDENT_PIP_ARGS ?=
+# Extra arguments for jupyter lab, e.g. LAB_ARGS="--port=8890 --no-browser".
+LAB_ARGS ?=
 
 .PHONY: student lab
 
@@ -36,4 +40,5 @@ lab: $(STUDENT_INSTALLED)
 	PATH="$(abspath $(STUDENT_BIN)):$$PATH" \
 	$(STUDENT_BIN)/jupyter lab \
 		--LabApp.user_settings_dir="$(STUDENT_STATE)/settings" \
-		--LabApp.workspaces_dir="$(STUDENT_STATE)/workspaces"
+		--LabApp.workspaces_dir="$(STUDENT_STATE)/workspaces" \
+		--LabApp.app_settings_dir="$(CURDIR)/student/lab-settings" $(LAB_ARGS)
