@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import runpy
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "grading" / "cases"
+_MARKER = r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?"  # a solution cell's marker lines
 
 
 def _env() -> dict[str, str]:
@@ -54,9 +56,7 @@ def _class(size: int) -> list[tuple[str, str, object]]:
         for cell in nb.cells:
             if _meta(cell).get("grade_id") in answers and cell.cell_type == "code":
                 text = answers[_meta(cell)["grade_id"]]
-                cell.source = text.replace("### BEGIN SOLUTION\n", "").replace(
-                    "### END SOLUTION\n", ""
-                )
+                cell.source = re.sub(_MARKER, "", text, flags=re.M)
         cases = CASES / f"{a}.py"
         wrong = runpy.run_path(str(cases)).get("WRONG", {}) if cases.exists() else {}
         if i % 2 and wrong:  # every other submission is partial

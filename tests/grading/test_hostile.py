@@ -119,6 +119,11 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def _unmarked(source: str) -> str:
+    """A solution cell without its BEGIN/END SOLUTION lines: what a student would write."""
+    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", source, flags=re.M)
+
+
 def _digest(paths) -> dict[str, str]:
     out = {}
     for base in paths:
@@ -154,6 +159,7 @@ def graded():
     finally:
         if os.environ.get("MLCOURSE_GRADING_KEEP") != "1":
             shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(root.parent / f"{root.name}-downloads", ignore_errors=True)
 
 
 def _grade(root: Path) -> dict:
@@ -170,9 +176,7 @@ def _grade(root: Path) -> dict:
         for cell in nb.cells:
             if _meta(cell).get("grade_id") in answers:
                 if cell.cell_type == "code":
-                    cell.source = re.sub(
-                        r"### (BEGIN|END) SOLUTION\n?", "", answers[_meta(cell)["grade_id"]]
-                    )
+                    cell.source = _unmarked(answers[_meta(cell)["grade_id"]])
                 else:
                     cell.source = markdown or "My own answer."
         if extra:
