@@ -78,7 +78,8 @@ class _Remote:
                 self._interrupt()
                 _STATE["gone"] = f"no answer within {self.timeout:g} s"
                 raise TimeoutError(f"the student's code did not answer within {self.timeout:g} s")
-            self._answer_callbacks(msg_id)
+            if self._answer_callbacks(msg_id):  # the student's code is making progress
+                deadline = time.monotonic() + self.timeout
             try:
                 msg = self.kc.get_iopub_msg(timeout=min(left, 0.05))
             except Exception:  # queue.Empty: wait on
@@ -103,17 +104,20 @@ class _Remote:
             raise _student_exception(str(raised.get("type")), str(raised.get("message", "")))
         return wire.decode(answer["ok"], _as_ref)
 
-    def _answer_callbacks(self, msg_id: str) -> None:
-        """Run the judge's functions the student's code calls (input requests), on data."""
+    def _answer_callbacks(self, msg_id: str) -> bool:
+        """Run the judge's functions the student's code calls (input requests), on data;
+        whether there was one."""
+        answered = False
         while True:
             try:
                 msg = self.kc.get_stdin_msg(timeout=0.0)
             except Exception:  # queue.Empty
-                return
+                return answered
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             prompt = str(msg.get("content", {}).get("prompt", ""))
             self.kc.input(_callback(prompt))
+            answered = True
 
     def _interrupt(self) -> None:
         try:

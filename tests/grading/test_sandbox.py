@@ -229,7 +229,10 @@ def test_processes_die_with_the_sandbox(tmp_path):
         import os, subprocess, sys, time
         # A detached grandchild (its own session) that would outlive the kernel.
         subprocess.Popen([sys.executable, "-c", {beat!r}], start_new_session=True)
-        time.sleep(1)
+        for _ in range(600):  # until the grandchild runs (slow on a busy machine)
+            if os.path.exists({str(marker)!r}):
+                break
+            time.sleep(0.1)
         os._exit(0)
     """
     done = _run(tmp_path, code)
