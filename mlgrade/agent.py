@@ -102,6 +102,25 @@ def _lookup(names: list[str]) -> dict:
     return found
 
 
+_WARNINGS: list[dict] = []  # warnings of the current call, sent back with its answer
+
+
+def _as_the_judge_asks(request: dict, call) -> Any:
+    """Run ``call`` under the judge's NumPy error state, recording the warnings it emits."""
+    import warnings
+
+    import numpy as np
+
+    modes = ("ignore", "warn", "raise", "print")
+    errstate = {k: v for k, v in (request.get("errstate") or {}).items() if v in modes}
+    with warnings.catch_warnings(record=True) as caught, np.errstate(**errstate):
+        warnings.simplefilter("always")
+        result = call()
+    for w in caught[:20]:
+        _WARNINGS.append({"category": w.category.__name__, "message": str(w.message)[:500]})
+    return result
+
+
 def _run(request: dict) -> Any:
     op = request["op"]
     if op == "lookup":
@@ -110,11 +129,11 @@ def _run(request: dict) -> Any:
     if op == "call":
         args = wire.decode(request["args"], _resolve)
         kwargs = wire.decode(request["kwargs"], _resolve)
-        return value(*args, **kwargs)
+        return _as_the_judge_asks(request, lambda: value(*args, **kwargs))
     if op == "call_keeping_args":
         args = wire.decode(request["args"], _resolve)
         kwargs = wire.decode(request["kwargs"], _resolve)
-        return [value(*args, **kwargs), args, kwargs]
+        return [_as_the_judge_asks(request, lambda: value(*args, **kwargs)), args, kwargs]
     if op == "getattr":
         return getattr(value, request["attr"])
     if op == "getitem":
@@ -143,6 +162,7 @@ def handle(text: str) -> None:
     from IPython.display import publish_display_data
 
     request = json.loads(text)
+    _WARNINGS.clear()
     try:
         result = {"ok": wire.encode(_run(request), _make_ref)}
     except BaseException as exc:  # the student's code raised: tell the judge what and where
@@ -150,4 +170,6 @@ def handle(text: str) -> None:
         result = {"raised": {"type": type(exc).__name__, "message": "".join(lines)[-2000:]}}
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             result["raised"]["fatal"] = True
+    if _WARNINGS:
+        result["warnings"] = list(_WARNINGS)
     publish_display_data({MIME: json.dumps(result, allow_nan=True)})

@@ -20,6 +20,7 @@ import builtins
 import json
 import sys
 import time
+import warnings
 from typing import Any
 
 from . import wire
@@ -99,6 +100,7 @@ class _Remote:
         if len(replies) != 1 or not isinstance(replies[0], str):
             raise StudentError("the student's kernel gave no readable answer")
         answer = _envelope(replies[0])
+        _rewarn(answer.get("warnings"))
         if "raised" in answer:
             raised = answer["raised"] if isinstance(answer["raised"], dict) else {}
             raise _student_exception(str(raised.get("type")), str(raised.get("message", "")))
@@ -135,7 +137,8 @@ def _envelope(text: str) -> dict:
         answer = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         raise StudentError("the student's kernel gave no readable answer") from None
-    if not isinstance(answer, dict) or set(answer) not in ({"ok"}, {"raised"}):
+    keys = set(answer) - {"warnings"} if isinstance(answer, dict) else set()
+    if not isinstance(answer, dict) or keys not in ({"ok"}, {"raised"}):
         raise StudentError("the student's kernel gave no readable answer")
     return answer
 
@@ -158,6 +161,25 @@ def _callback(prompt: str) -> str:
     except Exception as exc:  # told to the student's code, which then raises
         answer = {"raised": f"{type(exc).__name__}: {exc}"[:500]}
     return json.dumps(answer, allow_nan=True)
+
+
+def _rewarn(caught: object) -> None:
+    """Issue here the warnings the student's code emitted there (built-in categories)."""
+    if not isinstance(caught, list):
+        return
+    for item in caught[:20]:
+        if not isinstance(item, dict):
+            continue
+        kind = getattr(builtins, str(item.get("category")), None)
+        if not (isinstance(kind, type) and issubclass(kind, Warning)):
+            kind = UserWarning
+        warnings.warn(str(item.get("message", ""))[:500], kind, stacklevel=3)
+
+
+def _errstate() -> dict:
+    """The judge's NumPy error state, which a call into the student's code runs under."""
+    numpy = sys.modules.get("numpy")
+    return dict(numpy.geterr()) if numpy is not None else {}
 
 
 def _show(printed: list[str]) -> None:
@@ -223,7 +245,7 @@ class RemoteRef:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         encoded_args = wire.encode(list(args), _encode_arg)
         encoded_kwargs = wire.encode(dict(kwargs), _encode_arg)
-        return self._op("call", args=encoded_args, kwargs=encoded_kwargs)
+        return self._op("call", args=encoded_args, kwargs=encoded_kwargs, errstate=_errstate())
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("_"):
@@ -278,6 +300,7 @@ class RemoteRef:
             "call_keeping_args",
             args=wire.encode(list(args), _encode_arg),
             kwargs=wire.encode(dict(kwargs), _encode_arg),
+            errstate=_errstate(),
         )
         if not (isinstance(answer, list) and len(answer) == 3):
             raise StudentError("the student's kernel gave no readable answer")
