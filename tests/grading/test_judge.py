@@ -125,7 +125,7 @@ def softplus(z):
 }
 
 
-def _notebook(answer: str, extra: str | None = None):
+def _notebook(answer: str, extra: str | None = None, test: str = TEST):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -140,7 +140,7 @@ def _notebook(answer: str, extra: str | None = None):
             answer, metadata={"nbgrader": {"grade_id": "answer", "solution": True}}
         ),
         nbformat.v4.new_code_cell(
-            TEST,
+            test,
             metadata={
                 "nbgrader": {"grade_id": "test", "grade": True, "locked": True, "points": 1}
             },
@@ -243,3 +243,36 @@ def test_student_source_rules_read_the_submitted_text():
     ]
     assert definition_source(cells, "softplus").startswith("def softplus(z):")
     assert reachable_definitions(cells, "helper") == ["helper", "softplus"]
+
+
+def test_a_function_of_the_test_is_called_back_in_the_judge(tmp_path):
+    answer = "def apply_twice(f, x):\n    return f(f(x))\n"
+    test = (
+        "calls = []\n"
+        "def _double_plus_one(v):\n    calls.append(v)\n    return 2 * v + 1\n"
+        "checks.assert_close(apply_twice(_double_plus_one, 3.0), 15.0, 'apply_twice')\n"
+        "checks.assert_true(calls == [3.0, 7.0], 'the test function ran in the judge')\n"
+    )
+    nb, _ = _execute(tmp_path, _notebook(answer, test=test))
+    assert _errors(nb.cells[2]) == []
+
+
+def test_numpy_error_state_and_warnings_cross_to_the_student_and_back(tmp_path):
+    naive = "def softplus(z):\n    return np.log(1 + np.exp(np.asarray(z, dtype=float)))\n"
+    test = """\
+import warnings
+try:
+    with np.errstate(over="raise"):
+        softplus(np.array([1000.0]))
+    raise AssertionError("the overflow was not raised in the student's code")
+except FloatingPointError:
+    pass
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    softplus(np.array([1000.0]))
+checks.assert_true(
+    any(issubclass(w.category, RuntimeWarning) for w in caught), "the warning did not come back"
+)
+"""
+    nb, _ = _execute(tmp_path, _notebook(naive, test=test))
+    assert _errors(nb.cells[2]) == []
