@@ -2,8 +2,9 @@
 """Typical mistakes for assignment a4_dimensions (format: see a1_information.py)."""
 
 
-def _m(cell, mistake, public, tests, source):
-    return {"cell": cell, "mistake": mistake, "public": public, "tests": tests, "source": source}
+def _m(cell, mistake, public, tests, source, targets=None):
+    case = {"cell": cell, "mistake": mistake, "public": public, "tests": tests, "source": source}
+    return case if targets is None else {**case, "targets": targets}
 
 
 def _shapes(**change):
@@ -220,6 +221,7 @@ MISTAKES = [
         True,
         ["a4_collapse_test_W", "a4_collapse_test_b"],
         "def collapse(W1, b1, W2, b2):\n    return W1 @ W2, b1[: len(b2)] + b2\n",
+        ["a4_collapse_test_b"],
     ),
     _m(
         "a4_collapse",
