@@ -45,8 +45,12 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
 
+# The suite runs on TEST_JOBS pytest-xdist workers; --dist loadfile keeps each test module
+# (and its module-scoped class of graded notebooks) on one worker.
+TEST_JOBS ?= 2
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/mlp_vs_torch.py
