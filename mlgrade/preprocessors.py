@@ -158,7 +158,8 @@ def safe_bundle(data: dict) -> dict:
 def safe_markdown(source: str) -> str:
     """Markdown whose raw HTML and script URLs show as text instead of running."""
     text = source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _URL_SCHEMES.sub(lambda m: m.group(1) + "&#58;", text)
+    # An entity would be decoded back in a link's URL; a different scheme name is inert.
+    return _URL_SCHEMES.sub(lambda m: f"unsafe-{m.group(1)}:", text)
 
 
 class SafeOutputs(NbGraderPreprocessor):
