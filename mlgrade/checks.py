@@ -48,6 +48,7 @@ __all__ = [
     "assert_does_not_modify",
     "assert_from_scratch",
     "assert_no_loop",
+    "assert_no_overflow",
     "assert_true",
     "assert_type",
     "call",
@@ -1070,3 +1071,22 @@ def assert_calls(func: object, *names: str) -> None:
 
 
 _install_ipython_handler()
+
+
+def assert_no_overflow(func: object, *args: object, **kwargs: object) -> object:
+    """Call ``func(*args, **kwargs)`` with NumPy's overflow raising; return what it returns.
+
+    For a rule such as "``np.exp`` must never be given a large positive argument": the
+    values of a naive formula can be right (``1 / (1 + inf)`` is 0), so only the
+    floating-point overflow itself tells. The call must run where the student's code runs
+    (``np.errstate`` is per thread and process).
+    """
+    __tracebackhide__ = True
+    name = getattr(func, "__name__", type(func).__name__)
+    try:
+        with np.errstate(over="raise"):
+            return call(func, *args, **kwargs)
+    except CheckFailure as failure:
+        if "FloatingPointError" in str(failure):
+            raise CheckFailure(f"{name} overflowed: np.exp of a large number?") from None
+        raise
