@@ -442,3 +442,33 @@ def test_helpers_hide_their_frames():
     ):
         func = getattr(checks_module, name)
         assert "__tracebackhide__" in func.__code__.co_varnames, name
+
+
+def _naive_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _stable_sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def test_assert_no_overflow():
+    from mlgrade.checks import assert_no_overflow
+
+    z = np.array([-1000.0, 0.0, 1000.0])
+    assert np.allclose(assert_no_overflow(_stable_sigmoid, z), [0.0, 0.5, 1.0])
+    with pytest.raises(AssertionError, match=r"^_naive_sigmoid overflowed"):
+        assert_no_overflow(_naive_sigmoid, z)
+
+
+def _uses_helper(p, q):
+    return _vectorised(p, q).sum()
+
+
+def test_assert_calls():
+    from mlgrade.checks import assert_calls, calls_in_source
+
+    assert "_vectorised" in calls_in_source("def f(p):\n    return _vectorised(p, p)")
+    assert_calls(_uses_helper, "_vectorised")
+    with pytest.raises(AssertionError, match="must call your _looping"):
+        assert_calls(_uses_helper, "_looping")
