@@ -35,11 +35,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
+
 from .course import api, gradebook_ok, in_gradebook, release, scores
 from .execute import REPLAYING, record_name
 from .notebooks import read_notebook
 from .progress import Progress
 from .report import Row, classify_failure, outcome_notes, write_report
+from .restore import has_nbgrader_metadata, restore_metadata
 from .sandbox import require
 from .tamper import check_submission
 from .worker import ACTIVE, kill_tree, run_workers
@@ -150,12 +153,36 @@ def precheck(
                 row.details.append(f"{rel_path.name} is {why}")
                 continue
             rel_nb, _ = read_notebook(rel_path)
+            if not has_nbgrader_metadata(nb):
+                nb = _restored(root, path, nb, rel_nb, row)
             row.tampering, notes = check_submission(nb, rel_nb)
             row.details.extend(notes)
         by_student[student] = rows
         if ok:
             to_grade.append(student)
     return by_student, to_grade
+
+
+def _restored(root: Path, path: Path, nb, released, row: Row):
+    """The submission with its stripped nbgrader metadata matched back to the release.
+
+    The student's file is kept as it was under ``grading_report.originals/`` and replaced
+    by the restored copy, which is what nbgrader grades.
+    """
+    repaired = restore_metadata(nb, released)
+    if repaired is None:
+        return nb
+    keep = root / "grading_report.originals" / path.relative_to(root / "submitted")
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    if not keep.exists():
+        shutil.copyfile(path, keep)
+    nbformat.write(repaired, str(path))
+    row.status = "restored"
+    row.details.append(
+        "its nbgrader metadata was missing: cells matched to the release "
+        f"(the original is in {keep.relative_to(root)})"
+    )
+    return repaired
 
 
 def _apply_record(path: Path, row: Row) -> None:
@@ -300,6 +327,7 @@ def grade_assignment(
         + (f", {skipped} already graded" if skipped else "")
     )
     by_student, to_grade = precheck(root, assignment, chosen, released)
+    digests = {s: digest_of(root / "submitted" / s / assignment) for s in chosen}  # restored
     for student in chosen:
         if student not in to_grade:
             state.save(assignment, student, digests[student], by_student[student])

@@ -1,6 +1,7 @@
 """The grading report: one row per (student, assignment, notebook), as CSV and Markdown.
 
-Statuses: ``graded``, ``tampered`` (graded with the original cells restored), ``timeout``,
+Statuses: ``graded``, ``restored`` (its stripped nbgrader metadata matched back to the
+release, then graded), ``tampered`` (graded with the original cells restored), ``timeout``,
 ``kernel died``, ``invalid notebook``, ``missing notebook`` and ``error``.
 """
 
@@ -16,6 +17,7 @@ __all__ = ["STATUSES", "Row", "classify_failure", "outcome_notes", "write_report
 
 STATUSES = (
     "graded",
+    "restored",
     "tampered",
     "timeout",
     "kernel died",

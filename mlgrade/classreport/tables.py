@@ -27,6 +27,8 @@ __all__ = [
 
 #: What the instructor should do about a notebook, by its status in the grading report.
 ACTIONS = {
+    "restored": "The notebook had lost its nbgrader metadata; its cells were matched to the "
+    "release and graded. Compare with the original kept in grading_report.originals/.",
     "tampered": "Open the notebook and read the changes listed. It was graded with the "
     "original test cells, so no points were gained; decide whether it is misconduct.",
     "timeout": "Check the score (what ran was graded) and ask the student to fix the slow "

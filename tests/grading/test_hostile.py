@@ -8,7 +8,8 @@ work but also try to read secrets, vandalise the course, leave a process behind,
 memory or inject a script, and zero-work cheaters who attack the judge. Afterwards:
 
 * every zero-work cheater scores 0 and is flagged; every honest student, the victim
-  included, gets exactly the full score, as do the hostile students who did the work;
+  included, gets exactly the full score, as do the hostile students who did the work and
+  the student whose notebook lost its nbgrader metadata (matched back to the release);
 * no secret (environment token, solution line, hidden test, gradebook content, another
   student's answer) appears in any output, feedback page or report;
 * ``solutions/``, ``exercises/``, the installed packages and every student's submission
@@ -192,6 +193,10 @@ def _grade(root: Path) -> dict:
     for student, extra in workers.items():
         nb = honest(extra, markdown=MARKDOWN_ATTACK if student == "html" else None)
         nbformat.write(nb, str(downloads / f"{student}.ipynb"))
+    stripped = honest()  # all the work, but an editor dropped every cell's metadata
+    for cell in stripped.cells:
+        cell.metadata = {}
+    nbformat.write(stripped, str(downloads / "stripped.ipynb"))
     for student, attack in CHEATS.items():
         nb = nbformat.from_dict(released)
         first = next(c for c in nb.cells if _meta(c).get("solution") and c.cell_type == "code")
@@ -297,3 +302,11 @@ def test_memory_hog_is_stopped_by_the_sandbox(graded):
         o.get("ename") for o in nb.cells[-1].get("outputs", []) if o.get("output_type") == "error"
     ]
     assert errors == ["MemoryError"]
+
+
+def test_stripped_metadata_is_matched_back_and_graded(graded):
+    row = graded["report"]["stripped"]
+    assert row["status"] == "restored", row
+    assert float(row["score"]) == pytest.approx(graded["full"]), row
+    original = graded["root"] / "grading_report.originals" / "stripped" / A / f"{A}.ipynb"
+    assert original.exists()
