@@ -32,7 +32,7 @@ $(STUDENT_INSTALLED): pyproject.toml
 	touch $@
 
 student: $(STUDENT_INSTALLED)
-	@echo "ready: make lab (or $(STUDENT_BIN)/jupyter lab)"
+	@echo "ready: make lab"
 
 lab: $(STUDENT_INSTALLED)
 	JUPYTER_CONFIG_DIR="$(CURDIR)/student/$(if $(EXCHANGE),jupyter-exchange,jupyter)" \
