@@ -542,7 +542,7 @@ def assert_from_scratch(func: object, forbidden: tuple[str, ...] = FORBIDDEN) ->
         uses = list(dict.fromkeys(_scratch_violations(func, tuple(forbidden), home, set())))
     if uses:
         more = f"\n    it also uses {'; '.join(uses[1:3])}" if len(uses) > 1 else ""
-        raise CheckFailure(f"{name} must be written from scratch; it uses {uses[0]}" + more)
+        raise CheckFailure(f"{name} must not use {uses[0]}" + more)
 
 
 # --------------------------------------------------------------------------- warnings
