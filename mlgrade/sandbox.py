@@ -84,6 +84,7 @@ class Policy:
     uid: int = 0  # 0: a fresh user id for each sandbox
 
     def user(self) -> int:
+        """The sandbox's user id (set ``uid``: a fresh one per call otherwise)."""
         return self.uid or _fresh_uid()
 
 
@@ -147,7 +148,9 @@ def bwrap_command(
     are bound read-only into it; ``sockets`` is the writable folder of the kernel's Unix
     sockets and connection file.
     """
-    uid = str(policy.user())
+    if not policy.uid:
+        raise ValueError("policy.uid is 0; expected the sandbox's own user id (Policy.user())")
+    uid = str(policy.uid)
     args = [require(), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
     args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     args += ["--proc", "/proc", "--dev", "/dev"]

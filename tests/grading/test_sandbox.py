@@ -6,6 +6,7 @@ bwrap fails these tests, it never skips them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -23,12 +24,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(tmp_path, code, policy=None, files=(), timeout=120):
-    policy = policy or Policy()
+    policy = dataclasses.replace(policy or Policy(), uid=sandbox._fresh_uid())
     work = tmp_path / "autograded" / "mallory" / "a1"
     work.mkdir(parents=True, exist_ok=True)
     sockets = tmp_path / "sockets"
     sockets.mkdir(exist_ok=True)
-    os.chown(sockets, policy.user(), policy.user())
+    os.chown(sockets, policy.uid, policy.uid)
     argv = [sys.executable, "-c", textwrap.dedent(code)]
     cmd = bwrap_command(argv, str(work), [str(f) for f in files], str(sockets), policy)
     return subprocess.run(
