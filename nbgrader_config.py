@@ -28,6 +28,7 @@ from mlgrade.preprocessors import (
     FairGradeOutputs,
     FairOverwriteCells,
     HideHiddenTests,
+    RestoreMetadata,
     SafeOutputs,
 )
 
@@ -61,10 +62,13 @@ c.JudgedExecute.file_size = 64 * 2**20
 c.JudgedExecute.output_limit = 1_000_000
 c.Validator.validate_all = False
 
-# Sanitizing: restore locked cells silently when they are what was released, report real
-# edits as TAMPERING; put deleted test cells back so they run (and score) anyway.
+# Sanitizing: a notebook whose nbgrader metadata was stripped is matched back to the release
+# (the student's file is not changed); locked cells are restored silently when they are what
+# was released, real edits reported as TAMPERING; deleted test cells are put back so they
+# run (and score) anyway.
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
+    RestoreMetadata,
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,

@@ -35,8 +35,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import nbformat
-
 from .course import api, gradebook_ok, in_gradebook, release, scores
 from .execute import REPLAYING, record_name
 from .notebooks import read_notebook
@@ -164,24 +162,14 @@ def precheck(
 
 
 def _restored(root: Path, path: Path, nb, released, row: Row):
-    """The submission with its stripped nbgrader metadata matched back to the release.
-
-    The student's file is kept as it was under ``grading_report.originals/`` and replaced
-    by the restored copy, which is what nbgrader grades.
-    """
+    """The submission as nbgrader will grade it when its nbgrader metadata was stripped:
+    matched back to the release (by the sanitizing step RestoreMetadata; the student's
+    file is left as it is)."""
     repaired = restore_metadata(nb, released)
     if repaired is None:
         return nb
-    keep = root / "grading_report.originals" / path.relative_to(root / "submitted")
-    keep.parent.mkdir(parents=True, exist_ok=True)
-    if not keep.exists():
-        shutil.copyfile(path, keep)
-    nbformat.write(repaired, str(path))
     row.status = "restored"
-    row.details.append(
-        "its nbgrader metadata was missing: cells matched to the release "
-        f"(the original is in {keep.relative_to(root)})"
-    )
+    row.details.append("its nbgrader metadata was missing: cells matched to the release")
     return repaired
 
 
@@ -327,7 +315,6 @@ def grade_assignment(
         + (f", {skipped} already graded" if skipped else "")
     )
     by_student, to_grade = precheck(root, assignment, chosen, released)
-    digests = {s: digest_of(root / "submitted" / s / assignment) for s in chosen}  # restored
     for student in chosen:
         if student not in to_grade:
             state.save(assignment, student, digests[student], by_student[student])

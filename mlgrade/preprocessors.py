@@ -30,11 +30,13 @@ import re
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+from traitlets import Unicode
 
 __all__ = [
     "FairGradeOutputs",
     "FairOverwriteCells",
     "HideHiddenTests",
+    "RestoreMetadata",
     "SafeOutputs",
     "released_source",
     "safe_bundle",
@@ -188,3 +190,35 @@ class SafeOutputs(NbGraderPreprocessor):
                 output["data"] = safe_bundle(dict(output.get("data", {})))
                 output["metadata"] = {}
         return cell, resources
+
+
+class RestoreMetadata(NbGraderPreprocessor):
+    """A submission whose nbgrader metadata was stripped, matched back to the release.
+
+    First of the sanitizing steps: the notebook nbgrader grades gets the release's metadata
+    (:func:`mlgrade.restore.restore_metadata`); the student's file in ``submitted/`` is not
+    changed. The release is read from ``<course root>/<release_directory>``.
+    """
+
+    release_directory = Unicode("exercises", help="the released notebooks' folder").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources):
+        from pathlib import Path
+
+        from .restore import has_nbgrader_metadata, restore_metadata
+
+        if has_nbgrader_metadata(nb):
+            return nb, resources
+        assignment = resources.get("nbgrader", {}).get("assignment", "")
+        name = resources.get("unique_key", "")
+        path = Path.cwd() / self.release_directory / assignment / f"{name}.ipynb"
+        if path.exists():
+            import nbformat
+
+            restored = restore_metadata(nb, nbformat.read(str(path), as_version=4))
+            if restored is not None:
+                self.log.warning("%s: nbgrader metadata restored from the release", name)
+                return restored, resources
+        return nb, resources
