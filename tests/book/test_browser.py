@@ -31,26 +31,15 @@ import http.server
 import io
 import shutil
 import threading
-from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
 from .book_helpers import BOOK_PAGES, BOOK_TITLE, BUILD_DIR, HTML_DIR, LESSONS, build_book
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = BUILD_DIR / "screenshots"
 DESKTOP, PHONE = 1280, 390
 # The smallest text of a figure, in CSS pixels: about 9 px is where text stops being

@@ -39,18 +39,9 @@ from mlgrade.classreport import (
     write_class_reports,
 )
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [  # as in tests/book/test_browser.py
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 A = "a9_demo"
 TESTS = {"test_a": 2.0, "test_b": 1.0, "test_c": 1.0}  # autograder tests and their points
