@@ -12,6 +12,9 @@
 #   make report [ASSIGNMENT=...]      reports/<assignment>.html + CSV: class statistics, flagged
 #                                     submissions, Canvas and Moodle imports [GRADEBOOK_URL=...]
 #   make grading-test                 the simulated class through real nbgrader (pytest -m grading)
+#
+# GRADEBOOK_URL=postgresql://... on any target puts the gradebook in PostgreSQL instead of
+# gradebook.db (read by nbgrader_config.py; see "A shared gradebook" in the guide).
 
 # nbgrader runs helpers (alembic) by name: they live in the virtual environment.
 NBGRADER := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader

@@ -24,6 +24,7 @@ from nbgrader.preprocessors import (
 )
 
 from mlgrade.execute import JudgedExecute
+from mlgrade.gradebook import course_url
 from mlgrade.preprocessors import (
     FairGradeOutputs,
     FairOverwriteCells,
@@ -42,6 +43,9 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# The gradebook: gradebook.db in this folder, or the database of GRADEBOOK_URL (PostgreSQL,
+# for several graders; see "A shared gradebook" in book/instructor_guide.md).
+c.CourseDirectory.db_url = course_url(c.CourseDirectory.root)
 
 # generate_assignment creates the assignment in the gradebook when it is missing.
 c.GenerateAssignment.create_assignment = True

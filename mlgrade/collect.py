@@ -94,7 +94,6 @@ import datetime as dt
 import io
 import os
 import re
-import sqlite3
 import stat
 import sys
 import tempfile
@@ -105,6 +104,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .gradebook import course_url, duedate
 
 __all__ = [
     "CollectError",
@@ -596,19 +597,13 @@ def _latest_attempts(groups: dict) -> dict:
 
 
 def gradebook_duedate(root: Path, assignment: str) -> dt.datetime | None:
-    """The assignment's due date in the SQLite gradebook (read-only), in UTC, or None."""
-    db = root / "gradebook.db"
-    if not db.is_file():
-        return None
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            row = conn.execute("SELECT duedate FROM assignment WHERE name = ?", (assignment,))
-            row = row.fetchone()
-    except sqlite3.Error:
-        return None
-    if not row or not row[0]:
-        return None
-    return dt.datetime.fromisoformat(str(row[0])).replace(tzinfo=dt.UTC)
+    """The assignment's due date in the course's gradebook, in UTC, or None.
+
+    The gradebook is ``$GRADEBOOK_URL`` or ``root/gradebook.db`` (:mod:`mlgrade.gradebook`);
+    it is only read.
+    """
+    value = duedate(course_url(root), assignment)
+    return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
 def _parse_due(due: str | dt.datetime | None) -> dt.datetime | None:

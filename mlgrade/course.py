@@ -6,13 +6,13 @@ nbgrader is imported inside functions only, so importing this module stays cheap
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
+from .gradebook import course_url
 from .notebooks import assignments_in
 
-__all__ = ["api", "environment", "gradebook_ok", "in_gradebook", "release", "scores"]
+__all__ = ["api", "environment", "release", "scores"]
 
 
 def environment(root: Path, sandbox: bool = True) -> dict[str, str]:
@@ -71,36 +71,12 @@ def release(root: Path | str = ".", assignments: list[str] | None = None) -> Non
         os.chdir(cwd)
 
 
-def in_gradebook(root: Path, assignment: str) -> bool:
-    """Whether the gradebook knows the assignment (its source cells are needed to grade)."""
-    db = root / "gradebook.db"
-    if not db.exists():
-        return False
-    try:
-        with sqlite3.connect(db) as conn:
-            query = "SELECT 1 FROM assignment a JOIN notebook n ON n.assignment_id = a.id "
-            query += "WHERE a.name = ?"
-            return conn.execute(query, (assignment,)).fetchone() is not None
-    except sqlite3.Error:
-        return False
-
-
-def gradebook_ok(db: Path) -> bool:
-    """SQLite's integrity check of the gradebook file."""
-    try:
-        with sqlite3.connect(db) as conn:
-            return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    except sqlite3.Error:
-        return False
-
-
 def scores(root: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
     """Score and maximum per notebook of one submission, from the gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    url = f"sqlite:///{root / 'gradebook.db'}"
     found = {}
-    with Gradebook(url) as gb:
+    with Gradebook(course_url(root)) as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:

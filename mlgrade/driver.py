@@ -35,8 +35,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .course import api, gradebook_ok, in_gradebook, release, scores
+from .course import api, release, scores
 from .execute import REPLAYING, record_name
+from .gradebook import (
+    copy_to_file,
+    course_url,
+    describe,
+    has_assignment,
+    healthy,
+    restore_from_file,
+)
 from .notebooks import read_notebook
 from .progress import Progress
 from .report import Row, classify_failure, outcome_notes, write_report
@@ -190,11 +198,9 @@ def _apply_record(path: Path, row: Row) -> None:
         row.details.insert(0, f"the kernel was {stopped}; the tests before it kept their points")
 
 
-def _backup(db: Path, folder: Path, label: str) -> None:
+def _backup(url: str, folder: Path, label: str) -> None:
     """A copy of the gradebook in ``folder`` (kept: one before and one after each run)."""
-    if db.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(db, folder / f"gradebook-{time.strftime('%Y%m%d-%H%M%S')}-{label}.db")
+    copy_to_file(url, folder / f"gradebook-{time.strftime('%Y%m%d-%H%M%S')}-{label}.db")
 
 
 def _fill_rows(root: Path, assignment: str, student: str, result: dict, rows: list[Row]) -> None:
@@ -320,19 +326,20 @@ def grade_assignment(
             state.save(assignment, student, digests[student], by_student[student])
     if not to_grade:
         return everyone
-    if not in_gradebook(root, assignment):
+    url = course_url(root)
+    if not has_assignment(url, assignment):
         # A fresh clone has no gradebook: record the assignment (this regenerates
         # exercises/<assignment>/, identical to the committed version).
         log(f"  {assignment} is not in the gradebook yet: running generate_assignment")
         release(root, [assignment])
-    db, backup = root / "gradebook.db", root / "grading_report.gradebook-backup.db"
+    backup = root / "grading_report.gradebook-backup.db"
     backups, logs = root / "grading_report.backups", Path(options["logs"]) / assignment
-    shutil.copyfile(db, backup)
-    _backup(db, backups, f"{assignment}-before")
+    copy_to_file(url, backup)
+    _backup(url, backups, f"{assignment}-before")
     work = root / "grading_report.work" / assignment
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    shutil.copyfile(db, work / "gradebook.db")
+    shutil.copyfile(backup, work / "gradebook.db")  # what the workers execute against
     course = api(root)
     progress = Progress(len(to_grade), label=assignment)
     done: queue.Queue = queue.Queue()
@@ -363,10 +370,16 @@ def grade_assignment(
             progress.update(rows[0].status if rows else "graded", student)
     finally:
         progress.close()
-        if not gradebook_ok(db):
-            shutil.copyfile(backup, db)
-            log("the gradebook was damaged and has been restored from the backup")
-        _backup(db, backups, f"{assignment}-after")
+        if not healthy(url):
+            try:
+                restore_from_file(backup, url)
+                log(f"the gradebook ({describe(url)}) was damaged: restored from the backup")
+            except Exception as exc:  # e.g. the server is down: the backup stays
+                log(
+                    f"the gradebook ({describe(url)}) cannot be read and was not restored "
+                    f"({type(exc).__name__}: {exc}); its backup is {backup}"
+                )
+        _backup(url, backups, f"{assignment}-after")
     shutil.rmtree(work, ignore_errors=True)
     return everyone
 

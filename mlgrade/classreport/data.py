@@ -18,12 +18,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..collect import lms_map_path
+from ..gradebook import course_url, sqlite_file
 from .stats import Failure, error_message, group_failures
 
 __all__ = [
@@ -123,15 +123,8 @@ class AssignmentData:
 
 # --------------------------------------------------------------------------- locations
 def resolve_gradebook_url(root: Path, url: str | None = None) -> str:
-    """``url``, else ``$GRADEBOOK_URL``, else ``sqlite:///<root>/gradebook.db``."""
-    return url or os.environ.get("GRADEBOOK_URL") or f"sqlite:///{Path(root) / 'gradebook.db'}"
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a ``sqlite:///`` URL; ``None`` for a server database or ``:memory:``."""
-    if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
-        return None
-    return Path(url.removeprefix("sqlite:///").split("?")[0])
+    """``url``, else the course's gradebook (:func:`mlgrade.gradebook.course_url`)."""
+    return url or course_url(root)
 
 
 def lms_ids_path(root: Path, assignment: str) -> Path:

@@ -282,14 +282,21 @@ class Page:
         )
 
     def run_all(self, timeout: float = 180_000) -> None:
+        """Run every cell and wait until each code cell with source has run.
+
+        Waiting on the notebook model rather than on the prompts: a prompt without '*'
+        is also what a cell shows before its turn, or after the kernel restarted.
+        """
         self.command("notebook:run-all-cells")
         self.page.wait_for_function(
             """() => {
-              const cells = document.querySelectorAll('.jp-Notebook .jp-CodeCell');
-              const prompts = Array.from(cells, (c) =>
-                  (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
-              return prompts.length > 0 && prompts.every((p) => !p.includes('*'))
-                     && prompts.some((p) => /\\d/.test(p));
+              const w = window.jupyterapp.shell.currentWidget;
+              if (!w || !w.content) return false;
+              const code = w.content.widgets.filter((c) => c.model.type === 'code'
+                  && c.model.sharedModel.getSource().trim() !== '');
+              return code.length > 0 && code.every((c) => c.model.executionCount !== null
+                  && !(c.node.querySelector('.jp-InputPrompt') || {}).textContent
+                        ?.includes('*'));
             }""",
             timeout=timeout,
         )
