@@ -49,8 +49,10 @@ collect: $(INSTALLED)
 
 # Grades what is new or changed since the last run, on every core (JOBS=N to choose);
 # STUDENT=id regrades one student; SANDBOX=0 grades without bubblewrap (only where it
-# cannot be installed: student code then runs with the grader's rights).
+# cannot be installed: student code then runs with the grader's rights); CLUSTER=tcp://...
+# executes the submissions on a Dask cluster's workers ("Grading on a cluster" in the guide).
 SANDBOX ?= 1
+CLUSTER ?=
 STUDENT ?=
 JOBS ?=
 
@@ -58,7 +60,7 @@ autograde: $(INSTALLED)
 	$(GRADING) autograde --student-timeout $(STUDENT_TIMEOUT) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
 		$(if $(STUDENT),--student '$(STUDENT)') $(if $(JOBS),--jobs $(JOBS)) \
-		$(if $(filter 0,$(SANDBOX)),--no-sandbox)
+		$(if $(CLUSTER),--cluster '$(CLUSTER)') $(if $(filter 0,$(SANDBOX)),--no-sandbox)
 
 # Feedback for the assignments that have autograded submissions.
 feedback: $(INSTALLED)

@@ -3,8 +3,9 @@
 * ``release [ASSIGNMENT ...]``: ``nbgrader generate_assignment`` for every assignment of
   ``solutions/``, in one process;
 * ``collect ASSIGNMENT FOLDER``: copy downloaded notebooks into ``submitted/``;
-* ``autograde [--assignment A] [--student S] [--jobs N] [--no-sandbox]``: grade what is
-  new or changed (or the students named, again) on N cores, and write the report;
+* ``autograde [--assignment A] [--student S] [--jobs N | --cluster ADDRESS] [--no-sandbox]``:
+  grade what is new or changed (or the students named, again) on N cores or on a Dask
+  cluster, and write the report;
 * ``check SUBMITTED RELEASED``: the tampering check of one notebook.
 """
 
@@ -14,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cluster import ClusterUnavailable
 from .collect import collect
 from .course import release
 from .driver import AlreadyRunning, grade_class
@@ -35,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--student-timeout", type=float, default=600.0)
     p.add_argument("--report", default=None)
     p.add_argument("--jobs", type=int, default=None, help="submissions at once (default: cores)")
+    p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="a Dask scheduler (tcp://host:8786) whose workers execute the submissions",
+    )
     p.add_argument(
         "--no-sandbox",
         action="store_true",
@@ -76,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.report,
                 sandbox=not args.no_sandbox,
                 jobs=args.jobs,
+                cluster=args.cluster,
             )
-        except (SandboxUnavailable, AlreadyRunning) as exc:
+        except (SandboxUnavailable, AlreadyRunning, ClusterUnavailable) as exc:
             print(f"grading stopped: {exc}", file=sys.stderr)
             return 2
         bad = [r for r in rows if r.status != "graded"]

@@ -51,7 +51,7 @@ from .report import Row, classify_failure, outcome_notes, write_report
 from .restore import has_nbgrader_metadata, restore_metadata
 from .sandbox import require
 from .tamper import check_submission
-from .worker import ACTIVE, kill_tree, run_workers
+from .worker import ACTIVE, failure_event, kill_tree, run_workers
 
 __all__ = ["AlreadyRunning", "grade_assignment", "grade_class", "precheck"]
 
@@ -250,8 +250,10 @@ def _record(course, root: Path, assignment: str, student: str, event: dict, resu
 
 
 def _execute_all(root, assignment, students, options, work, log, on_done) -> None:
-    """Execute ``students`` on ``options["jobs"]`` workers; ``on_done`` gets each result."""
-    jobs = max(1, min(int(options["jobs"]), len(students)))
+    """Execute ``students`` on ``options["jobs"]`` workers, or on the Dask cluster of
+    ``options["cluster"]`` (:mod:`mlgrade.cluster`); ``on_done`` gets each result."""
+    cluster = options.get("cluster")
+    jobs = 1 if cluster else max(1, min(int(options["jobs"]), len(students)))
     batches = [students[i::jobs] for i in range(jobs)]
     failures: queue.Queue = queue.Queue()
 
@@ -262,17 +264,35 @@ def _execute_all(root, assignment, students, options, work, log, on_done) -> Non
             failures.put(event["student"])
 
     def runner(batch: list[str], name: str, callback) -> None:
-        run_workers(
-            root,
-            assignment,
-            batch,
-            options["student_timeout"],
-            log,
-            work,
-            name,
-            options["sandbox"],
-            callback,
-        )
+        finished: set[str] = set()
+
+        def counted(event: dict) -> None:
+            finished.add(event["student"])
+            callback(event)
+
+        try:
+            if cluster:
+                from .cluster import run_on_cluster
+
+                run_on_cluster(cluster, root, assignment, batch, options, work, counted)
+            else:
+                run_workers(
+                    root,
+                    assignment,
+                    batch,
+                    options["student_timeout"],
+                    log,
+                    work,
+                    name,
+                    options["sandbox"],
+                    counted,
+                )
+        except Exception as exc:  # every student keeps a row that says what happened
+            why = f"grading could not run ({type(exc).__name__}: {exc})"
+            log(f"  {why}")
+            for student in batch:
+                if student not in finished:
+                    callback(failure_event(student, "worker failed", why))
 
     def last_try(event: dict) -> None:
         if not event["success"]:
@@ -403,6 +423,7 @@ def grade_class(
     quiet: bool = False,
     sandbox: bool = True,
     jobs: int | None = None,
+    cluster: str | None = None,
 ) -> list[Row]:
     """Autograde the class robustly and write the grading report.
 
@@ -426,6 +447,9 @@ def grade_class(
         bubblewrap is missing, grading stops before it starts unless this is False.
     jobs : int, optional
         Submissions executed at once (default: the number of cores).
+    cluster : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``): the submissions are executed on
+        its workers instead (:mod:`mlgrade.cluster`); the gradebook is written here.
 
     Returns
     -------
@@ -434,7 +458,11 @@ def grade_class(
     """
     root = Path(root).resolve()
     base = Path(report) if report else root / "grading_report"
-    if sandbox:
+    if cluster:  # each job checks the sandbox of its own worker
+        from .cluster import require_cluster
+
+        require_cluster(cluster)
+    elif sandbox:
         require()
 
     def log(message: str) -> None:
@@ -446,6 +474,7 @@ def grade_class(
         "student_timeout": student_timeout,
         "sandbox": sandbox,
         "logs": f"{base}.logs",
+        "cluster": cluster,
     }
     names = assignments or sorted({p.name for p in (root / "submitted").glob("*/*") if p.is_dir()})
     main = threading.current_thread() is threading.main_thread()

@@ -31,7 +31,7 @@ from pathlib import Path
 from .course import api, environment
 from .execute import SAVE
 
-__all__ = ["ACTIVE", "kill_tree", "run_workers"]
+__all__ = ["ACTIVE", "failure_event", "kill_tree", "run_workers"]
 
 _POLL = 0.2  # seconds between two looks at the events file
 ACTIVE: set[subprocess.Popen] = set()  # running workers, for the driver's signal handler
@@ -110,7 +110,8 @@ def kill_tree(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _failure(student: str, event: str, error: str) -> dict:
+def failure_event(student: str, event: str, error: str) -> dict:
+    """The event of a student whose grading failed before nbgrader could report."""
     return {"student": student, "event": event, "success": False, "log": "", "error": error}
 
 
@@ -163,7 +164,7 @@ def _watch(
             if running and time.monotonic() - started > timeout:
                 kill_tree(proc)
                 why = f"grading took longer than {timeout:g} s and was stopped"
-                results[current] = _failure(current, "killed", why)
+                results[current] = failure_event(current, "killed", why)
                 on_done(results[current])
                 log(f"  {current}: stopped after {timeout:g} s")
                 return
@@ -200,7 +201,7 @@ def run_workers(
         if not any(s in results for s in pending) and proc.returncode not in (0, None):
             why = f"the grading worker exited with code {proc.returncode}"
             for student in pending:  # the worker itself failed before grading anyone
-                results[student] = _failure(student, "worker failed", why)
+                results[student] = failure_event(student, "worker failed", why)
                 on_done(results[student])
         pending = [s for s in pending if s not in results]
     events.unlink(missing_ok=True)

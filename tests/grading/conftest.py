@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .dask_cluster import Cluster
 from .postgres import Server
 
 
@@ -21,3 +22,13 @@ def postgres():
 def postgres_url(postgres) -> str:
     """A fresh, empty PostgreSQL database: its SQLAlchemy URL."""
     return postgres.new_database()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A Dask scheduler and two one-thread workers on 127.0.0.1, stopped afterwards."""
+    cluster = Cluster(workers=2)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -109,8 +109,8 @@ def _scores(root: Path) -> dict:
 
 
 def _processes_under(root: Path) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if str(root) in line and "ps -eo" not in line]
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if str(root) in line and "ps -ww" not in line]
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +183,49 @@ def test_a_changed_submission_is_graded_again(reference):
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
     assert "1 to grade, 5 already graded" in out, out
+
+
+# --------------------------------------------------------------------------- a Dask cluster
+def test_a_dask_cluster_grades_exactly_like_one_machine(reference, dask_cluster):
+    root = _course("cluster")
+    try:
+        proc = _autograde(root, "--cluster", dask_cluster.address)
+        out, _ = proc.communicate(timeout=1200)
+        assert proc.returncode == 0, out
+        assert _strip(_report(root)) == _strip(_report(reference))
+        assert _scores(root) == _scores(reference)
+        logs = [
+            p.read_text(encoding="utf-8") for p in (root / "grading_report.logs").rglob("*.log")
+        ]
+        where = {line for text in logs for line in text.splitlines() if "Dask worker" in line}
+        assert len(where) == 2, f"the jobs did not use both workers: {where}"
+        assert _processes_under(root) == []
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_interrupting_a_cluster_run_stops_its_jobs_on_the_workers(dask_cluster):
+    root = _course("cluster-stop")
+    try:
+        for student in ("alice", "dave"):  # both workers busy with a long cell
+            path = root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            nb = nbformat.read(str(path), 4)
+            nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(15)"))
+            nbformat.write(nb, str(path))
+        proc = _autograde(root, "--cluster", dask_cluster.address, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any("mlgrade.worker" in line for line in _processes_under(root)):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[0]
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode != 0, out
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _processes_under(root):
+            time.sleep(0.5)
+        assert _processes_under(root) == [], "a job kept grading after the driver stopped"
+        assert len(dask_cluster.workers()) == 2, "a Dask worker died with the job"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

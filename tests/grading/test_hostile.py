@@ -292,7 +292,7 @@ def test_course_and_packages_are_untouched_and_nothing_survives(graded):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert graded["export_again"], "grades.csv changed after the export"
     assert float(graded["export"]["vandal"]["score"]) == pytest.approx(graded["full"])
-    left = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    left = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(root) not in left and "for _ in range(600)" not in left
 
 
