@@ -19,7 +19,7 @@ help:
 	@echo "             book build times"
 	@echo "make clean   remove .venv and every build product"
 	@echo "book.mk:     book-clean, book-cache, book-serve, book-test"
-	@echo "grading.mk:  release, validate, collect, autograde, feedback, export, report, grading-test"
+	@echo "grading.mk:  release, validate, collect, autograde, formgrade, feedback, export, report,"
 	@echo "             (the grading cycle: see book/instructor_guide.md)"
 	@echo "student.mk:  student (a light .venv-student for lessons and exercises), lab"
 

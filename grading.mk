@@ -7,6 +7,11 @@
 #   make collect ASSIGNMENT=a1_information [FROM=downloads/a1_information] [LMS=auto]
 #                                     an LMS download (Canvas, Moodle, Blackboard, plain) -> submitted/
 #   make autograde [ASSIGNMENT=...]   robust autograde of submitted/ + grading_report.{csv,md}
+#   make formgrade [FORMGRADE_PORT=8890]
+#                                     grade by hand in the browser, offline: nbgrader's formgrader
+#                                     on 127.0.0.1 (prints its URL with the token), local MathJax,
+#                                     the rubric next to each written answer, and the submissions
+#                                     that could not be autograded ready to be graded by hand
 #   make feedback [ASSIGNMENT=...]    feedback/<student>/<assignment>/*.html (no hidden tests)
 #   make export                       grades.csv from the gradebook
 #   make report [ASSIGNMENT=...]      reports/<assignment>.html + CSV: class statistics, flagged
@@ -61,6 +66,12 @@ autograde: $(INSTALLED)
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
 		$(if $(STUDENT),--student '$(STUDENT)') $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(CLUSTER),--cluster '$(CLUSTER)') $(if $(filter 0,$(SANDBOX)),--no-sandbox)
+
+# After make autograde: the formgrader for this course (mlgrade.formgrade), Ctrl-C stops it.
+FORMGRADE_PORT ?=
+.PHONY: formgrade
+formgrade: $(INSTALLED)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m mlgrade.formgrade $(if $(FORMGRADE_PORT),--port $(FORMGRADE_PORT))
 
 # Feedback for the assignments that have autograded submissions.
 feedback: $(INSTALLED)
