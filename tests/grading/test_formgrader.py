@@ -349,3 +349,15 @@ def test_rubrics_never_reach_autograded_notebooks_or_feedback(course, formgrader
         assert "mlgrade-rubric" not in text and '"rubric"' not in text, path
         for line in lines:
             assert line not in text, f"{path}: {line}"
+
+
+def test_a_new_file_is_autograded_over_the_manual_notebook(course, formgrader):
+    """The documented way out: the student sends a notebook, ``make autograde STUDENT=``."""
+    root = course["root"]
+    released = nbformat.read(str(root / "exercises" / A / f"{A}.ipynb"), as_version=4)
+    nbformat.write(released, str(root / "submitted" / "broken" / A / f"{A}.ipynb"))
+    _make(root, "autograde", "STUDENT=broken")
+    graded = nbformat.read(str(root / "autograded" / "broken" / A / f"{A}.ipynb"), as_version=4)
+    assert not any("Not autograded" in c.source for c in graded.cells)
+    report = (root / "grading_report.csv").read_text(encoding="utf-8")
+    assert re.search(rf"^broken,{A},{A},graded,", report, re.M), report
