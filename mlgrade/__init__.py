@@ -20,7 +20,9 @@ round). Its modules, one job each:
 * :mod:`mlgrade.report`: the rows of the grading report and how they are written;
 * :mod:`mlgrade.classreport`: the class report (score distribution, test cells, LMS files);
 * :mod:`mlgrade.driver`: grading a whole class on every core, resumably
-  (``python -m mlgrade autograde``), with :mod:`mlgrade.progress`.
+  (``python -m mlgrade autograde``), with :mod:`mlgrade.progress`;
+* :mod:`mlgrade.formgrade`: nbgrader's formgrader offline with the rubrics (``make
+  formgrade``), and :mod:`mlgrade.manual` for the submissions that could not be autograded.
 
 Importing ``mlgrade`` or ``mlgrade.checks`` does not import nbgrader: a student's
 JupyterLab runs the test cells with ``mlgrade.checks`` alone.

@@ -217,7 +217,9 @@ def server_config(root: Path, port: int, token: str):
 
 def main(argv: list[str] | None = None) -> None:
     """Prepare the failed submissions for grading by hand, then serve the formgrader."""
-    parser = argparse.ArgumentParser(prog="python -m mlgrade.formgrade", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m mlgrade.formgrade", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--root", default=".", help="the course directory (nbgrader_config.py)")
     parser.add_argument(
         "--port", type=int, help="port on 127.0.0.1 (default: 8890 or the next free)"
@@ -226,11 +228,16 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(args.root).resolve()
     if not (root / "nbgrader_config.py").is_file():
         raise SystemExit(f"{root} is not the course directory (no nbgrader_config.py)")
+    from .driver import AlreadyRunning, course_lock
     from .manual import prepare_failed
 
-    bindir = str(Path(sys.executable).parent)
+    bindir = str(Path(sys.executable).parent)  # nbgrader runs alembic by name
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    prepare_failed(root)
+    try:
+        with course_lock(root):  # make autograde is the gradebook's only other writer
+            prepare_failed(root)
+    except AlreadyRunning as exc:
+        print(f"{exc}; the submissions that failed are prepared by the next make formgrade")
     os.chdir(root)
     port = args.port or _free_port(8890)
     token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)

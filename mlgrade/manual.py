@@ -123,7 +123,10 @@ def prepare_failed(root: Path | str = ".", log: Callable[[str], None] = print) -
         coursedir = api(root).coursedir
     finally:
         os.chdir(cwd)
-    failed = _failed_rows(root / "grading_report.csv")
+    report = root / "grading_report.csv"
+    if not report.is_file():
+        log("no grading_report.csv: nothing is autograded yet (run make autograde first)")
+    failed = _failed_rows(report)
     done: list[str] = []
     if not failed:
         return done
