@@ -217,7 +217,7 @@ def page(browser, formgrader):
     tab.wait_for_load_state("networkidle")
     # The list an instructor opens submissions from.
     tab.goto(f"{formgrader.url}/formgrader/gradebook/{A}/{A}")
-    tab.wait_for_selector("text=broken", timeout=30_000)
+    tab.wait_for_selector("a[href*='/formgrader/submissions/']", state="attached")
     tab.wait_for_load_state("networkidle")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / "submissions.png"))
