@@ -96,6 +96,8 @@ def course():
         if os.environ.get("MLCOURSE_GRADING_KEEP") != "1":
             shutil.rmtree(root, ignore_errors=True)
             shutil.rmtree(downloads, ignore_errors=True)
+            shutil.rmtree(root.parent / f"{root.name}-jupyter", ignore_errors=True)
+            (root.parent / f"{root.name}-jupyter.log").unlink(missing_ok=True)
 
 
 def _graded_course(root: Path, downloads: Path) -> dict:
