@@ -125,8 +125,11 @@ def retired_uses(text: str) -> list[tuple[str, str]]:
 
 
 NOTEBOOKS = sorted(
-    [*REPO.glob("lessons/*.ipynb"), *REPO.glob("solutions/*/*.ipynb")]
-    + [*REPO.glob("exercises/*/*.ipynb")]
+    [
+        *REPO.glob("lessons/*.ipynb"),
+        *REPO.glob("solutions/*/*.ipynb"),
+        *REPO.glob("exercises/*/*.ipynb"),
+    ]
 )
 
 
