@@ -92,6 +92,28 @@ RETIRED = {
         ],
         [r"one hidden layer of $M$ sigmoid units", r"learning rate $\alpha$"],
     ),
+    "B, M or K for a batch, a number of layers or a hidden width": (
+        r"\$B\$ points|\$M \\ge \d\$ layers|\$M\$ layers|layers of \$k\$ units|`\(D, K\)`"
+        r"|`\(K, [CM]\)`|hidden width \$K|\$K\$ hidden units",
+        "B is the bias matrix, M a width, K the number of layers: N points, K layers of M units",
+        [
+            r"a batch of $B$ points of dimension $d$ goes through $M \ge 1$ layers of $k$ units",
+            r"$W_1$ of shape `(D, K)`, $b_1$ `(K,)`, $W_2$ `(K, M)`, $b_2$ `(M,)`.",
+            r"Take $D = M = 2$ and a hidden width $K = 1$.",
+            r"with $K$ hidden units and $C$ outputs; $Z_2$ are the logits.",
+        ],
+        [r"a batch of $N$ points goes through $K \ge 1$ layers of $M$ units", r"`(D, M)`"],
+    ),
+    "k as a class index, T as a temperature": (
+        r"column \$k\$ is class|[YP]_\{nk\}|temperature \$T\b|z ?/ ?T\b",
+        "a class is c (Y_nc); T is the cost of a forward pass, a temperature is tau",
+        [
+            r"where column $k$ is class $k$.",
+            r"$L = -\frac{1}{N} \sum_{n} \sum_{k} Y_{nk} \log P_{nk}$",
+            r"Use your `softmax` on $z / T$ for $z = (2, 1, 0)$ and a temperature $T > 0$.",
+        ],
+        [r"column $c$ is class $c$", r"$z / \tau$ for a temperature $\tau > 0$"],
+    ),
     "eta as the learning rate": (
         r"(?<!the decks write \$)\\eta\b",
         "the learning rate is alpha",
@@ -152,5 +174,5 @@ def test_each_pattern_catches_the_old_text_and_spares_the_new(name):
 
 def test_the_notation_page_lists_the_replacements():
     page = (REPO / "book" / "notation.md").read_text(encoding="utf-8")
-    for symbol in (r"$C$", r"$s$", r"$K - 1$", r"$\eta$", r"$\sigma$"):
+    for symbol in (r"$C$", r"$s$", r"$K - 1$", r"$\eta$", r"$\sigma$", r"$\tau$"):
         assert symbol in page, symbol
