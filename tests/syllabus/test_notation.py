@@ -1,0 +1,178 @@
+"""One symbol, one meaning: the retired uses of a letter do not come back.
+
+book/notation.md fixes one meaning per symbol. The lecture decks (and earlier drafts of the
+lessons and assignments) used some letters for a second thing; each pattern below matches
+one such use in the markdown of a lesson or of an assignment's instructions (code cells are
+not scanned: there `L` or `sigma` can be an argument name of a library). Each pattern comes
+with the old sentences it was written against (``caught``), so a pattern that stops matching
+them fails here rather than silently passing every notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# name: (pattern, why, old text the pattern must catch, correct text it must leave alone)
+RETIRED = {
+    "K counts classes or outcomes": (
+        r"\$K\$ (?:classes|outcomes|categories|symbols)"
+        r"|\\sum_\{k=1\}\^\{K\}\s*[pqyY]_|\$K\s*>\s*2\$ classes"
+        r"|\\mathbb\{R\}\^\{N \\times K\}|\{0, 1\\\}\^\{N \\times K\}",
+        "K is the number of layers; C counts classes and outcomes",
+        [
+            r"&= -\sum_{k=1}^{K} p_k \log p_k",
+            r"for $K$ outcomes with probabilities $p_1, \dots, p_K$",
+            r"Chapter 7 uses the same identity with $K$ classes.",
+            r"$$H(P) = -\sum_{k=1}^{K} p_k \log p_k .$$",
+            r"`\"multi-class classification\"`: $K > 2$ classes, one unit per class.",
+        ],
+        [r"$$H(P) = -\sum_{c=1}^{C} p_c \log p_c .$$", r"a network of $K$ layers"],
+    ),
+    "p_k, q_k: the index k of a distribution's outcomes": (
+        r"(?<![A-Za-z\\])[pq]_k\b",
+        "k indexes layers; an outcome (a class) is c",
+        [r"Term by term, $p_k \log(p_k / q_k)$ can be negative", r"`q_k = 0 < p_k`"],
+        [r"$p_c \log(p_c / q_c)$"],
+    ),
+    "sigma as a standard deviation": (
+        r"\\sigma\^2|\\hat\\sigma|\(\\mu,\s*\\sigma\)|\\mathcal\{N\}\([^)$]*\\sigma"
+        r"|standard deviation \$\\sigma|\$\\sigma =\$",
+        "sigma is the logistic sigmoid; a standard deviation is s",
+        [
+            r"let $q = \mathcal{N}(\mu, \sigma^2)$ be a single Gaussian.",
+            r"$(\mu, \sigma)$ on a parameter grid",
+            r"The forward fit is $\mu =$ {glue:text}`ch03_fwd_mu:.2f`, $\sigma =$",
+            r"maximised by $\hat\mu = \frac{1}{m}\sum_i x_i$ and $\hat\sigma^2 = \frac{1}{m}$",
+        ],
+        [r"$q = \mathcal{N}(\mu, s^2)$", r"$\hat y = \sigma(z)$", r"$\sigma(-3) =$"],
+    ),
+    "L counts layers": (
+        r"\$L\$ (?:hidden )?layers|\bL\$? hidden\b|\$L\$-fold|\$L\$ layers|\\prod_\{l=1\}\^\{L"
+        r"|\(L\s*-\s*1\)|\$2\^L|\$8L\$|\$L = \d",
+        "L is the loss; K counts the layers with weights (K - 1 of them hidden)",
+        [
+            r"showed that a ReLU network with $n_0$ inputs and $L$ hidden",
+            r"R(n_0, n, L) &= \left( \prod_{l=1}^{L-1} \left\lfloor \frac{n}{n_0}",
+            r"so a network of $L$ layers with 2 units each computes the $L$-fold tent",
+            r"$\Omega((n/n_0)^{(L-1) n_0} n^{n_0})$ linear regions",
+            r"with the same total number $8L$ of hidden units",
+        ],
+        [r"$K - 1$ hidden layers of $M \ge D$ units", r"the loss $L(\hat Y, Y)$"],
+    ),
+    "n, n_0, k_1: widths and input dimension": (
+        r"(?<![A-Za-z_])n_0\b|\bn_\{k-1\}|(?<![A-Za-z\\])k_[12]\b|\$n \\ge",
+        "n indexes data points and k layers; widths are M_l and the input dimension D",
+        [
+            r"$W^{(k)}$ has shape $(n_{k-1}, n_k)$, one column per unit of layer $k$",
+            r"passes through two hidden layers of $k_1$ and $k_2$ units",
+        ],
+        [r"$(M_{k-1}, M_k)$", r"$D M_1 + M_1 M_2$"],
+    ),
+    "m examples, superscript (i) for an example": (
+        r"x\^\{\(i\)\}|\$m\$ (?:examples|coin flips|points)|\\frac\{1\}\{m\}|\$m = 40\$",
+        "N counts data points, x_n is one of them; a superscript in parentheses is a layer",
+        [
+            r"Let $\mathbb{X} = \{x^{(1)}, \dots, x^{(m)}\}$ be $m$ examples drawn",
+            r"For $m$ coin flips $y_i \in \{0, 1\}$",
+        ],
+        [r"Let $\mathbb{X} = \{x_1, \dots, x_N\}$ be $N$ examples", r"$h^{(0)} = x$"],
+    ),
+    "N counts hidden units, alpha_j output weights": (
+        r"\\alpha_j|number of units\s+\$N\$|layer of \$N\$ sigmoid|\$N\$ hidden units",
+        "N counts data points, alpha is the learning rate; M counts units",
+        [
+            r"there exist a number of units $N$ and parameters $\alpha_j, \theta_j$",
+            r"$G$ is a network with one hidden layer of $N$ sigmoid units",
+        ],
+        [r"one hidden layer of $M$ sigmoid units", r"learning rate $\alpha$"],
+    ),
+    "B, M or K for a batch, a number of layers or a hidden width": (
+        r"\$B\$ points|\$M \\ge \d\$ layers|\$M\$ layers|layers of \$k\$ units|`\(D, K\)`"
+        r"|`\(K, [CM]\)`|hidden width \$K|\$K\$ hidden units",
+        "B is the bias matrix, M a width, K the number of layers: N points, K layers of M units",
+        [
+            r"a batch of $B$ points of dimension $d$ goes through $M \ge 1$ layers of $k$ units",
+            r"$W_1$ of shape `(D, K)`, $b_1$ `(K,)`, $W_2$ `(K, M)`, $b_2$ `(M,)`.",
+            r"Take $D = M = 2$ and a hidden width $K = 1$.",
+            r"with $K$ hidden units and $C$ outputs; $Z_2$ are the logits.",
+        ],
+        [r"a batch of $N$ points goes through $K \ge 1$ layers of $M$ units", r"`(D, M)`"],
+    ),
+    "k as a class index, T as a temperature": (
+        r"column \$k\$ is class|[YP]_\{nk\}|temperature \$T\b|z ?/ ?T\b",
+        "a class is c (Y_nc); T is the cost of a forward pass, a temperature is tau",
+        [
+            r"where column $k$ is class $k$.",
+            r"$L = -\frac{1}{N} \sum_{n} \sum_{k} Y_{nk} \log P_{nk}$",
+            r"Use your `softmax` on $z / T$ for $z = (2, 1, 0)$ and a temperature $T > 0$.",
+        ],
+        [r"column $c$ is class $c$", r"$z / \tau$ for a temperature $\tau > 0$"],
+    ),
+    "eta as the learning rate": (
+        r"(?<!the decks write \$)\\eta\b",
+        "the learning rate is alpha",
+        [r"w \leftarrow w + \eta\,(y - \hat y)\,x, \\"],
+        [r"learning rate $\alpha$ (the decks write $\eta$)"],
+    ),
+    "J or a in the loss of a sigmoid output": (
+        r"J\(w, b\)|\$J =|w\^\\top a \+ b",
+        "the loss of one point is ell; what a unit receives is an activation h",
+        [
+            r"$z = w^\top a + b$, where $a$ is whatever the output unit receives",
+            r"J(w, b) &= -\log p(y \mid x) \\",
+        ],
+        [r"$z = w^\top h + b$", r"\ell(w, b) &= -\log p(y \mid x)"],
+    ),
+}
+
+
+def markdown_of(path: Path) -> str:
+    """The markdown cells of a notebook, joined (code cells are left out)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def retired_uses(text: str) -> list[tuple[str, str]]:
+    """Every retired use of a symbol in ``text``, as ``(name of the rule, matched text)``."""
+    found = []
+    for name, (pattern, _why, _caught, _kept) in RETIRED.items():
+        found += [(name, m.group(0)) for m in re.finditer(pattern, text)]
+    return found
+
+
+NOTEBOOKS = sorted(
+    [
+        *REPO.glob("lessons/*.ipynb"),
+        *REPO.glob("solutions/*/*.ipynb"),
+        *REPO.glob("exercises/*/*.ipynb"),
+    ]
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_retired_use_of_a_symbol(path):
+    found = retired_uses(markdown_of(path))
+    assert not found, f"{path.relative_to(REPO)}:\n" + "\n".join(
+        f"  {name}: {text!r} ({RETIRED[name][1]})" for name, text in found
+    )
+
+
+@pytest.mark.parametrize("name", list(RETIRED))
+def test_each_pattern_catches_the_old_text_and_spares_the_new(name):
+    pattern, _why, caught, kept = RETIRED[name]
+    for old in caught:
+        assert re.search(pattern, old), f"{name}: misses the old text {old!r}"
+    for new in kept:
+        assert not re.search(pattern, new), f"{name}: flags the correct text {new!r}"
+
+
+def test_the_notation_page_lists_the_replacements():
+    page = (REPO / "book" / "notation.md").read_text(encoding="utf-8")
+    for symbol in (r"$C$", r"$s$", r"$K - 1$", r"$\eta$", r"$\sigma$", r"$\tau$"):
+        assert symbol in page, symbol
