@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import _startup  # noqa: F401  (first: see mlgrade/_startup.py)
 from .cluster import ClusterUnavailable
 from .collect import collect
 from .course import release
