@@ -63,6 +63,14 @@ class _Remote:
         self.kc.load_connection_file()
         self.kc.start_channels()
         self.timeout = timeout
+        # One wait on both channels: the student's output and results come on iopub, its
+        # calls of the judge's functions on stdin (while it waits for the answer, iopub is
+        # silent, so waiting on iopub alone cost a full poll interval per call).
+        import zmq
+
+        self._poller = zmq.Poller()
+        for channel in (self.kc.iopub_channel, self.kc.stdin_channel):
+            self._poller.register(channel.socket, zmq.POLLIN)
 
     def request(self, payload: dict) -> Any:
         gone = _STATE["gone"]
@@ -82,8 +90,9 @@ class _Remote:
             if self._answer_callbacks(msg_id):  # the student's code is making progress
                 deadline = time.monotonic() + self.timeout
             try:
-                msg = self.kc.get_iopub_msg(timeout=min(left, 0.05))
-            except Exception:  # queue.Empty: wait on
+                msg = self.kc.get_iopub_msg(timeout=0)
+            except Exception:  # queue.Empty: wait for the next message on either channel
+                self._poller.poll(1000 * min(left, 1.0))
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
