@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .gradebook import course_url
 from .notebooks import assignments_in
+from .sandbox import ONE_THREAD
 
 __all__ = ["api", "environment", "release", "scores"]
 
@@ -27,6 +28,7 @@ def environment(root: Path, sandbox: bool = True) -> dict[str, str]:
     env.pop("MLCOURSE_STUDENT_ID", None)
     env.pop("MLGRADE_SAVE", None)  # a worker sets its own
     env["MLGRADE_SANDBOX"] = "1" if sandbox else "0"
+    env.update(ONE_THREAD)  # the judge kernel inherits it (see mlgrade.sandbox.ONE_THREAD)
     return env
 
 

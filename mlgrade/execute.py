@@ -41,7 +41,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-from .sandbox import Policy, SandboxedKernelManager, require
+from .sandbox import ONE_THREAD, Policy, SandboxedKernelManager, require
 
 __all__ = [
     "REPLAYING",
@@ -177,7 +177,7 @@ def _student_environment() -> dict[str, str]:
     """The environment of a student kernel started without the sandbox: nothing secret."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update({"HOME": tempfile.gettempdir(), "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"})
+    env.update({"HOME": tempfile.gettempdir(), "MPLBACKEND": "Agg", **ONE_THREAD})
     return env
 
 
