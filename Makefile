@@ -16,7 +16,7 @@ help:
 	@echo "make lint    ruff lint (Python files and notebooks) and format check only"
 	@echo "make format  apply ruff's formatter and fixable lint rules"
 	@echo "make bench   the benchmarks: MLP step and training epoch against PyTorch, import time,"
-	@echo "             book build times"
+	@echo "             book build times, grading throughput against stock nbgrader (~10 min)"
 	@echo "make clean   remove .venv and every build product"
 	@echo "book.mk:     book-clean, book-cache, book-serve, book-test"
 	@echo "grading.mk:  release, validate, collect, autograde, formgrade, feedback, export, report,"
@@ -61,6 +61,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/train_vs_torch.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/book_build.py
+	$(BIN)/python bench/grading_throughput.py
 
 clean:
 	rm -rf $(VENV) _build .pytest_cache .hypothesis .ruff_cache
