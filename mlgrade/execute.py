@@ -171,6 +171,8 @@ async def _start_both(student: NotebookClient, judge: NotebookClient) -> None:
     await asyncio.gather(
         student.async_start_new_kernel_client(), judge.async_start_new_kernel_client()
     )
+    if isinstance(student.km, SandboxedKernelManager):
+        student.km.seal_sockets()
 
 
 def _student_environment() -> dict[str, str]:

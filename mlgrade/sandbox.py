@@ -253,6 +253,18 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     cleanup_resources = _async_cleanup_resources
 
+    def seal_sockets(self) -> None:
+        """Once the kernel is ready, its socket folder becomes the grader's alone.
+
+        The folder is on the host's ``/tmp`` and had to be the sandbox user's while the
+        kernel created its sockets; afterwards nothing needs to be created in it, and a
+        student who could write there could fill the host's ``/tmp`` one file at a time
+        (the file-size limit caps each file, not their number). The sockets stay usable:
+        connecting to a socket needs no write permission on its folder.
+        """
+        os.chown(self._sockets, os.getuid(), os.getgid())
+        os.chmod(self._sockets, 0o711)
+
     def kill_sandbox(self) -> None:
         """Kill the sandbox's process group: its process namespace, and everything in it,
         goes with it (a detached process of the student's included)."""

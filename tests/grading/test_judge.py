@@ -213,6 +213,22 @@ def test_a_kernel_that_ignores_interrupts_after_the_tests_keeps_their_points(tmp
     assert record["student_kernel"].startswith("stopped after")
 
 
+def test_the_kernel_socket_folder_on_the_host_is_sealed(tmp_path):
+    # The folder of the kernel's sockets is the one place outside the sandbox's own memory
+    # that it shares with the host: once the kernel is ready, the student creates nothing
+    # there (else many files under the size limit each would fill the host's /tmp).
+    fill = (
+        "import os\nfrom ipykernel import get_connection_file\n"
+        "folder = os.path.dirname(get_connection_file())\n"
+        "with open(os.path.join(folder, 'filler.bin'), 'wb') as f:\n"
+        "    f.write(b'x' * 1000)\n"
+    )
+    nb, record = _execute(tmp_path, _notebook(HONEST, extra=fill))
+    assert _errors(nb.cells[2]) == []
+    assert [e.split(":")[0] for e in _errors(nb.cells[3])] == ["PermissionError"]
+    assert record["student_kernel"] == "ran to the end"
+
+
 def test_a_kernel_that_dies_before_the_tests_scores_nothing(tmp_path):
     answer = HONEST + "import os\nos._exit(1)\n"
     nb, _ = _execute(tmp_path, _notebook(answer))
