@@ -85,14 +85,19 @@ def _cancelled() -> Callable[[], bool]:
     return check
 
 
-def _watch_cancellation(done: threading.Event, cancelled: Callable[[], bool]) -> None:
-    """Kill this job's grading process as soon as the job is cancelled."""
+def _watch_cancellation(done: threading.Event, cancelled: Callable[[], bool], name: str) -> None:
+    """Kill this job's grading process as soon as the job is cancelled.
+
+    Only this job's: a Dask worker with several threads runs several jobs, each with its
+    own grading process, whose command line names the job's events file (``name``).
+    """
     from .worker import ACTIVE, kill_tree
 
     while not done.wait(_POLL):
         if cancelled():
             for proc in list(ACTIVE):
-                kill_tree(proc)
+                if any(f"{name}.events" in str(arg) for arg in proc.args):
+                    kill_tree(proc)
             return
 
 
@@ -121,7 +126,10 @@ def grade_on_worker(
             why = f"the Dask worker on {where} cannot sandbox: {exc}"
             return failure_event(student, "worker failed", why)
     done = threading.Event()
-    watcher = threading.Thread(target=_watch_cancellation, args=(done, _cancelled()), daemon=True)
+    name = _job_name(student)
+    watcher = threading.Thread(
+        target=_watch_cancellation, args=(done, _cancelled(), name), daemon=True
+    )
     watcher.start()
     try:
         results = run_workers(
@@ -131,7 +139,7 @@ def grade_on_worker(
             student_timeout,
             lambda message: None,
             Path(work),
-            _job_name(student),
+            name,
             sandbox,
         )
     finally:
