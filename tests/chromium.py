@@ -1,5 +1,6 @@
 """Headless Chromium as every browser test launches it (Debian's build, no network calls)."""
 
+import contextlib
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -13,3 +14,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextlib.contextmanager
+def launched():
+    """Debian's Chromium, headless, under playwright; a missing browser fails, never skips."""
+    import playwright.sync_api as playwright_api
+
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

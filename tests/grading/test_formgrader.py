@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS
+from ..chromium import launched
 
 pytestmark = [pytest.mark.grading, pytest.mark.browser, pytest.mark.slow]
 
@@ -186,15 +186,8 @@ def formgrader(course):
 
 @pytest.fixture(scope="module")
 def browser():
-    import playwright.sync_api as playwright_api
-
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
