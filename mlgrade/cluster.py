@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .worker import failure_event, run_workers
+from .worker import Job, failure_event, run_workers
 
 __all__ = ["ClusterUnavailable", "grade_on_worker", "require_cluster", "run_on_cluster"]
 
@@ -63,9 +63,9 @@ def require_cluster(address: str, timeout: float = 20.0) -> int:
     return workers
 
 
-def _job_name(student: str) -> str:
+def _job_name(assignment: str, student: str) -> str:
     """A file-name-safe name for one job's files (student ids may hold any letter)."""
-    return "dask-" + hashlib.sha256(student.encode()).hexdigest()[:16]
+    return "dask-" + hashlib.sha256(f"{assignment}\0{student}".encode()).hexdigest()[:16]
 
 
 def _cancelled() -> Callable[[], bool]:
@@ -118,15 +118,16 @@ def grade_on_worker(
         pass
     if not (Path(root) / "nbgrader_config.py").is_file():
         why = f"the Dask worker on {where} does not see the course at {root} "
-        return failure_event(student, "worker failed", why + "(share it at the same path)")
+        why += "(share it at the same path)"
+        return failure_event(assignment, student, "worker failed", why)
     if sandbox:
         try:
             require()
         except SandboxUnavailable as exc:
             why = f"the Dask worker on {where} cannot sandbox: {exc}"
-            return failure_event(student, "worker failed", why)
+            return failure_event(assignment, student, "worker failed", why)
     done = threading.Event()
-    name = _job_name(student)
+    name = _job_name(assignment, student)
     watcher = threading.Thread(
         target=_watch_cancellation, args=(done, _cancelled(), name), daemon=True
     )
@@ -134,8 +135,7 @@ def grade_on_worker(
     try:
         results = run_workers(
             Path(root),
-            assignment,
-            [student],
+            [(assignment, student)],
             student_timeout,
             lambda message: None,
             Path(work),
@@ -144,7 +144,7 @@ def grade_on_worker(
         )
     finally:
         done.set()
-    event = dict(results[student])
+    event = dict(results[(assignment, student)])
     event["log"] = f"graded on the Dask worker on {where}\n" + str(event.get("log", ""))
     return event
 
@@ -152,13 +152,13 @@ def grade_on_worker(
 def run_on_cluster(
     address: str,
     root: Path,
-    assignment: str,
-    students: list[str],
+    jobs: list[Job],
     options: dict,
     work: Path,
     on_done: Callable[[dict], None],
 ) -> None:
-    """One job per student on the Dask scheduler at ``address``; ``on_done`` gets each event.
+    """One job per submission (assignment, student) on the Dask scheduler at ``address``;
+    ``on_done`` gets each event.
 
     A job that raises (a worker lost, the scheduler gone) becomes a ``worker failed`` event
     for its student, which the driver grades once more like any failed worker.
@@ -175,19 +175,19 @@ def run_on_cluster(
                 float(options["student_timeout"]),
                 bool(options["sandbox"]),
                 str(work),
-                key=f"mlgrade-{assignment}-{_job_name(student)}-{uuid.uuid4().hex[:8]}",
+                key=f"mlgrade-{_job_name(assignment, student)}-{uuid.uuid4().hex[:8]}",
                 pure=False,
-            ): student
-            for student in students
+            ): (assignment, student)
+            for assignment, student in jobs
         }
         try:
             for future in as_completed(futures, loop=client.loop):
-                student = futures[future]
+                assignment, student = futures[future]
                 try:
                     event = future.result()
                 except Exception as exc:
                     why = f"the Dask job failed: {type(exc).__name__}: {exc}"
-                    event = failure_event(student, "worker failed", why)
+                    event = failure_event(assignment, student, "worker failed", why)
                 on_done(event)
         finally:
             client.cancel(list(futures), force=True)

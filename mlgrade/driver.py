@@ -5,13 +5,13 @@ For every assignment of ``submitted/``:
 1. check each notebook against the released version (:mod:`mlgrade.tamper`);
 2. skip the submissions already graded whose files have not changed since (the state file
    ``grading_report.state.json``), unless they are regraded on purpose (``--student``);
-3. execute the others in ``jobs`` watched worker processes at once (:mod:`mlgrade.worker`),
-   each against a private copy of the gradebook: the student's cells in the sandbox, the
-   tests in the judge. A worker that fails is tried once more (a kernel can die for
-   reasons that are not the student's);
+3. execute the others, of every assignment in one queue, in ``jobs`` watched worker
+   processes at once (:mod:`mlgrade.worker`), each against a private copy of the
+   gradebook: the student's cells in the sandbox, the tests in the judge. A worker that
+   fails is tried once more (a kernel can die for reasons that are not the student's);
 4. record each executed notebook in the course's gradebook as soon as it is ready, in this
    process only (nbgrader again, replaying the outputs: one writer), and save the state;
-5. back the gradebook up before and after, restore it if it was damaged, and write the
+5. back the gradebook up before and after the run, restore it if it was damaged, and write the
    report (:mod:`mlgrade.report`) from the state: every student of the course keeps their
    rows when only some are regraded.
 
@@ -23,6 +23,7 @@ where it stopped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -51,9 +52,9 @@ from .report import Row, classify_failure, outcome_notes, write_report
 from .restore import has_nbgrader_metadata, restore_metadata
 from .sandbox import require
 from .tamper import check_submission
-from .worker import ACTIVE, failure_event, kill_tree, run_workers
+from .worker import ACTIVE, Job, failure_event, job_of, kill_tree, run_workers
 
-__all__ = ["AlreadyRunning", "grade_assignment", "grade_class", "precheck"]
+__all__ = ["AlreadyRunning", "grade_class", "grade_plans", "plan_assignment", "precheck"]
 
 
 class AlreadyRunning(RuntimeError):
@@ -229,7 +230,7 @@ def _fill_rows(root: Path, assignment: str, student: str, result: dict, rows: li
             row.details.insert(0, "graded with the original cells restored")
 
 
-def _record(course, root: Path, assignment: str, student: str, event: dict, results: Path) -> dict:
+def _record(course, assignment: str, student: str, event: dict, results: Path) -> dict:
     """Write one executed submission into the gradebook (nbgrader, replaying outputs)."""
     if not event["success"]:
         return event
@@ -249,37 +250,39 @@ def _record(course, root: Path, assignment: str, student: str, event: dict, resu
     }
 
 
-def _execute_all(root, assignment, students, options, work, log, on_done) -> None:
-    """Execute ``students`` on ``options["jobs"]`` workers, or on the Dask cluster of
-    ``options["cluster"]`` (:mod:`mlgrade.cluster`); ``on_done`` gets each result."""
+def _execute_all(root, jobs: list[Job], options, work, log, on_done) -> None:
+    """Execute ``jobs`` on ``options["jobs"]`` workers, or on the Dask cluster of
+    ``options["cluster"]`` (:mod:`mlgrade.cluster`); ``on_done`` gets each result.
+
+    The workers share one queue of submissions, of every assignment: each takes the next
+    one when it is ready, so that no core waits for another's slow notebook.
+    """
     cluster = options.get("cluster")
-    jobs = 1 if cluster else max(1, min(int(options["jobs"]), len(students)))
-    batches = [students[i::jobs] for i in range(jobs)]
+    runners = 1 if cluster else max(1, min(int(options["jobs"]), len(jobs)))
     failures: queue.Queue = queue.Queue()
 
     def first_try(event: dict) -> None:
         if event["success"] or event["event"] == "killed":
             on_done(event)
         else:
-            failures.put(event["student"])
+            failures.put(job_of(event))
 
-    def runner(batch: list[str], name: str, callback) -> None:
-        finished: set[str] = set()
+    def runner(shared: queue.Queue, everything: list[Job], name: str, callback) -> None:
+        finished: set[Job] = set()
 
         def counted(event: dict) -> None:
-            finished.add(event["student"])
+            finished.add(job_of(event))
             callback(event)
 
         try:
             if cluster:
                 from .cluster import run_on_cluster
 
-                run_on_cluster(cluster, root, assignment, batch, options, work, counted)
+                run_on_cluster(cluster, root, everything, options, work, counted)
             else:
                 run_workers(
                     root,
-                    assignment,
-                    batch,
+                    shared,
                     options["student_timeout"],
                     log,
                     work,
@@ -290,45 +293,67 @@ def _execute_all(root, assignment, students, options, work, log, on_done) -> Non
         except Exception as exc:  # every student keeps a row that says what happened
             why = f"grading could not run ({type(exc).__name__}: {exc})"
             log(f"  {why}")
-            for student in batch:
-                if student not in finished:
-                    callback(failure_event(student, "worker failed", why))
+            left = everything if cluster else _drain(shared)
+            for assignment, student in left:
+                if (assignment, student) not in finished:
+                    callback(failure_event(assignment, student, "worker failed", why))
 
     def last_try(event: dict) -> None:
         if not event["success"]:
             event = {**event, "error": event.get("error", "") + "\n(failed twice)"}
         on_done(event)
 
-    threads = [
-        threading.Thread(target=runner, args=(b, f"w{i}", first_try), daemon=True)
-        for i, b in enumerate(batches)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(0.2)
-    again = []
-    while not failures.empty():
-        again.append(failures.get())
+    def run(batch: list[Job], names: list[str], callback) -> None:
+        shared: queue.Queue = queue.Queue()
+        for job in batch:
+            shared.put(job)
+        threads = [
+            threading.Thread(target=runner, args=(shared, batch, n, callback), daemon=True)
+            for n in names
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+
+    run(jobs, [f"w{i}" for i in range(runners)], first_try)
+    again = _drain(failures)
     if again:
-        log(f"  grading again: {', '.join(again)}")
-        runner(again, "retry", last_try)
+        log("  grading again: " + ", ".join(f"{s} ({a})" for a, s in again))
+        retries = 1 if cluster else max(1, min(int(options["jobs"]), len(again)))
+        run(again, [f"retry{i}" for i in range(retries)], last_try)
 
 
-def grade_assignment(
-    root: Path,
-    assignment: str,
-    students: list[str] | None,
-    options: dict,
-    state: State,
-    log: Callable,
-) -> list[str]:
-    """Grade the submissions of one assignment that need it; the students of the assignment."""
+def _drain(jobs: queue.Queue) -> list[Job]:
+    taken = []
+    while True:
+        try:
+            taken.append(jobs.get_nowait())
+        except queue.Empty:
+            return taken
+
+
+@dataclasses.dataclass
+class _Plan:
+    """What one assignment needs: its students, their digests and rows, who is graded."""
+
+    assignment: str
+    everyone: list[str]
+    digests: dict[str, str]
+    by_student: dict[str, list[Row]]
+    to_grade: list[str]
+
+
+def plan_assignment(
+    root: Path, assignment: str, students: list[str] | None, state: State, log: Callable
+) -> _Plan | None:
+    """Choose the submissions of ``assignment`` to grade (the changed ones, or ``students``),
+    check them against the release, and make sure the gradebook knows the assignment."""
     released = sorted((root / "exercises" / assignment).glob("*.ipynb"))
     if not released:
         log(f"{assignment}: not released (no exercises/{assignment}/*.ipynb), skipped")
-        return []
+        return None
     folders = sorted((root / "submitted").glob(f"*/{assignment}"))
     everyone = [f.parent.name for f in folders]
     chosen = [s for s in everyone if students is None or s in students]
@@ -344,50 +369,59 @@ def grade_assignment(
     for student in chosen:
         if student not in to_grade:
             state.save(assignment, student, digests[student], by_student[student])
-    if not to_grade:
-        return everyone
-    url = course_url(root)
-    if not has_assignment(url, assignment):
+    if to_grade and not has_assignment(course_url(root), assignment):
         # A fresh clone has no gradebook: record the assignment (this regenerates
         # exercises/<assignment>/, identical to the committed version).
         log(f"  {assignment} is not in the gradebook yet: running generate_assignment")
         release(root, [assignment])
+    return _Plan(assignment, everyone, digests, by_student, to_grade)
+
+
+def grade_plans(root: Path, plans: list[_Plan], options: dict, state: State, log: Callable):
+    """Execute every submission the plans choose, all assignments in one queue, and record
+    each result in the gradebook as soon as it is ready (this process is the only writer)."""
+    jobs = [(plan.assignment, s) for plan in plans for s in plan.to_grade]
+    if not jobs:
+        return
+    by_name = {plan.assignment: plan for plan in plans}
+    url = course_url(root)
+    label = plans[0].assignment if len(by_name) == 1 else "class"
     backup = root / "grading_report.gradebook-backup.db"
-    backups, logs = root / "grading_report.backups", Path(options["logs"]) / assignment
+    backups = root / "grading_report.backups"
     copy_to_file(url, backup)
-    _backup(url, backups, f"{assignment}-before")
-    work = root / "grading_report.work" / assignment
+    _backup(url, backups, f"{label}-before")
+    work = root / "grading_report.work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     shutil.copyfile(backup, work / "gradebook.db")  # what the workers execute against
     course = api(root)
-    progress = Progress(len(to_grade), label=assignment)
+    progress = Progress(len(jobs), label="grading")
     done: queue.Queue = queue.Queue()
     worker = threading.Thread(
-        target=_execute_all,
-        args=(root, assignment, to_grade, options, work, log, done.put),
-        daemon=True,
+        target=_execute_all, args=(root, jobs, options, work, log, done.put), daemon=True
     )
     worker.start()
     recorded = 0
     try:
-        while recorded < len(to_grade):
+        while recorded < len(jobs):
             try:
                 event = done.get(timeout=0.5)
             except queue.Empty:
                 if not worker.is_alive() and done.empty():
                     break
                 continue
-            student = event["student"]
-            result = _record(course, root, assignment, student, event, work / "results")
+            assignment, student = job_of(event)
+            plan = by_name[assignment]
+            result = _record(course, assignment, student, event, work / "results")
+            logs = Path(options["logs"]) / assignment
             logs.mkdir(parents=True, exist_ok=True)
             text = result.get("log", "") + "\n" + result.get("error", "")
             (logs / f"{student}.log").write_text(text, encoding="utf-8")
-            rows = by_student[student]
+            rows = plan.by_student[student]
             _fill_rows(root, assignment, student, result, rows)
-            state.save(assignment, student, digests[student], rows)
+            state.save(assignment, student, plan.digests[student], rows)
             recorded += 1
-            progress.update(rows[0].status if rows else "graded", student)
+            progress.update(rows[0].status if rows else "graded", f"{assignment} {student}")
     finally:
         progress.close()
         if not healthy(url):
@@ -399,9 +433,8 @@ def grade_assignment(
                     f"the gradebook ({describe(url)}) cannot be read and was not restored "
                     f"({type(exc).__name__}: {exc}); its backup is {backup}"
                 )
-        _backup(url, backups, f"{assignment}-after")
+        _backup(url, backups, f"{label}-after")
     shutil.rmtree(work, ignore_errors=True)
-    return everyone
 
 
 def _report_rows(root: Path, state: State, names: list[str]) -> list[Row]:
@@ -485,8 +518,8 @@ def grade_class(
         try:
             for sig in previous:
                 signal.signal(sig, _stop_everything)
-            for assignment in names:
-                grade_assignment(root, assignment, students, options, state, log)
+            plans = [plan_assignment(root, a, students, state, log) for a in names]
+            grade_plans(root, [p for p in plans if p is not None], options, state, log)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -30,6 +30,7 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
 from .sandbox import ONE_THREAD, Policy, SandboxedKernelManager, require
+from .zygote import ForkProvisioner
 
 __all__ = [
     "REPLAYING",
@@ -72,6 +74,21 @@ def loaded_names(source: str) -> list[str]:
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     ]
     return list(dict.fromkeys(names))
+
+
+def imported(source: str) -> list[str]:
+    """The modules a cell imports (dotted names), in order."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
 
 
 def stored_names(source: str) -> list[str]:
@@ -213,6 +230,9 @@ class JudgedExecute(NbGraderPreprocessor):
         config=True
     )
     output_limit = Integer(1_000_000, help="bytes of output kept per cell").tag(config=True)
+    fork_judge = Bool(
+        True, help="fork each judge kernel from a warmed-up process (mlgrade.zygote)"
+    ).tag(config=True)
 
     def policy(self) -> Policy:
         return Policy(
@@ -251,8 +271,27 @@ class JudgedExecute(NbGraderPreprocessor):
             km = AsyncKernelManager(kernel_name="python3")
         student = _Client(nb, km=km, timeout=self.timeout, **common)
         student.owns_km = True  # so that leaving setup_kernel shuts the kernel down
-        judge = _Client(judge_nb, timeout=max(10 * self.timeout, 120), **common)
+        judge = _Client(
+            judge_nb, km=self._judge_manager(nb), timeout=max(10 * self.timeout, 120), **common
+        )
+        judge.owns_km = True
         return student, judge
+
+    def _judge_manager(self, nb):
+        """The judge's kernel manager: a fork of the zygote, warmed with what the notebook's
+        locked cells import (they are the instructor's: nbgrader restored them)."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        km = AsyncKernelManager(kernel_name="python3")
+        if self.fork_judge:
+            km.kernel_id = str(uuid.uuid4())
+            provisioner = ForkProvisioner(
+                kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
+            )
+            locked = [c.source for c in nb.cells if c.cell_type == "code" and is_locked(c)]
+            provisioner.preload = tuple(dict.fromkeys(m for s in locked for m in imported(s)))
+            km.provisioner = provisioner
+        return km
 
     def preprocess(self, nb, resources):
         folder = Path(resources.get("metadata", {}).get("path") or ".")

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from . import _startup  # noqa: F401  (first: see mlgrade/_startup.py)
 from .course import api, environment
@@ -64,10 +66,9 @@ def _throwaway_sqlite() -> None:
             connection.execute("PRAGMA journal_mode = MEMORY")
 
 
-def grade_students(
-    root: Path, assignment: str, students: list[str], events: Path, private: Path
-) -> None:
-    """Execute ``students``' submissions one after another (see the module docstring)."""
+def grade_jobs(root: Path, jobs: TextIO, events: Path, private: Path) -> None:
+    """Execute the submissions named on ``jobs``, one JSON ``[assignment, student]`` per
+    line, until the stream ends (see the module docstring)."""
     _die_with_parent()
     _throwaway_sqlite()
     private.mkdir(parents=True, exist_ok=True)
@@ -76,16 +77,21 @@ def grade_students(
     os.environ[SAVE] = str(private.parent / "results")
     course = api(root, db_url=f"sqlite:///{snapshot}", autograded=private / "autograded")
     with events.open("a", encoding="utf-8") as out:
-        for student in students:
-            out.write(json.dumps({"student": student, "event": "start"}) + "\n")
+        while line := jobs.readline():
+            if not line.strip():
+                continue
+            assignment, student = json.loads(line)
+            job = {"assignment": assignment, "student": student}
+            out.write(json.dumps({**job, "event": "start", "at": time.time()}) + "\n")
             out.flush()
             try:
                 result = course.autograde(assignment, student, force=True, create=True)
             except Exception as exc:  # nbgrader reports failures in result; be safe anyway
                 result = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
             record = {
-                "student": student,
+                **job,
                 "event": "done",
+                "at": time.time(),
                 "success": bool(result.get("success")),
                 "log": result.get("log", "")[-20000:],
                 "error": result.get("error", "")[-20000:],
@@ -131,116 +137,188 @@ def kill_tree(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def failure_event(student: str, event: str, error: str) -> dict:
-    """The event of a student whose grading failed before nbgrader could report."""
-    return {"student": student, "event": event, "success": False, "log": "", "error": error}
+Job = tuple[str, str]  # (assignment, student)
 
 
-def _start(
-    root: Path, assignment: str, students: list[str], events: Path, private: Path, sandbox: bool
-) -> subprocess.Popen:
-    # Student ids go in a file, not on the command line: an id such as "--" or "-x" must
-    # never be read as an option.
-    listing = events.with_suffix(".students.json")
-    listing.write_text(json.dumps(students), encoding="utf-8")
+def failure_event(assignment: str, student: str, event: str, error: str) -> dict:
+    """The event of a submission whose grading failed before nbgrader could report."""
+    return {
+        "assignment": assignment,
+        "student": student,
+        "event": event,
+        "success": False,
+        "log": "",
+        "error": error,
+    }
+
+
+def job_of(event: dict) -> Job:
+    return (str(event.get("assignment")), str(event.get("student")))
+
+
+def _start(root: Path, events: Path, private: Path, sandbox: bool) -> subprocess.Popen:
+    # The jobs go to the worker on its standard input, one JSON line each, never on the
+    # command line: a student id such as "--" or "-x" must never be read as an option.
     cmd = [sys.executable, "-m", "mlgrade.worker", "--root", str(root)]
-    cmd += ["--assignment", assignment, "--events", str(events), "--students", str(listing)]
-    cmd += ["--private", str(private)]
+    cmd += ["--events", str(events), "--private", str(private)]
     proc = subprocess.Popen(
         cmd,
         cwd=root,
         env=environment(root, sandbox),
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        text=True,
     )
     with _LOCK:
         ACTIVE.add(proc)
     return proc
 
 
+def _send(proc: subprocess.Popen, job: Job) -> bool:
+    """Hand one more job to the worker; False if it can no longer take one."""
+    try:
+        proc.stdin.write(json.dumps(list(job)) + "\n")
+        proc.stdin.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        return False
+    return True
+
+
+def _close(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        proc.stdin.close()
+
+
+class _Incarnation:
+    """One worker process and the jobs handed to it (at most ``AHEAD`` not finished, so
+    that the next job is waiting in its input when the current one ends)."""
+
+    AHEAD = 2
+
+    def __init__(self, proc: subprocess.Popen, events: Path):
+        self.proc, self.events = proc, events
+        self.held: list[Job] = []  # sent, not finished, in order
+        self.seen = 0  # events already read
+        self.current: Job | None = None
+        self.started = time.monotonic()
+        self.finished_any = False
+
+    def feed(self, jobs: queue.Queue) -> None:
+        while len(self.held) < self.AHEAD:
+            try:
+                job = jobs.get_nowait()
+            except queue.Empty:
+                break
+            if not _send(self.proc, job):
+                jobs.put(job)
+                break
+            self.held.append(job)
+        if not self.held:
+            _close(self.proc)  # nothing left: the worker ends after its last job
+
+    def new_events(self) -> list[dict]:
+        events = read_events(self.events)
+        fresh, self.seen = events[self.seen :], len(events)
+        return fresh
+
+
 def _watch(
-    proc: subprocess.Popen,
-    events: Path,
+    run: _Incarnation,
+    jobs: queue.Queue,
     results: dict,
     timeout: float,
     log: Callable,
     on_done: Callable[[dict], None],
 ) -> None:
-    """Collect results until the worker ends, or kill it when a student exceeds ``timeout``."""
-    current, started = None, time.monotonic()
+    """Collect results and feed jobs until the worker ends, or kill it when a submission
+    exceeds ``timeout``; the jobs it was given and did not finish are put back."""
     try:
         while True:
-            finished = proc.poll() is not None
-            for event in read_events(events):
-                student = event.get("student")
-                if event["event"] == "start" and student != current and student not in results:
-                    current, started = student, time.monotonic()
-                elif event["event"] == "done" and student not in results:
-                    results[student] = event
+            finished = run.proc.poll() is not None
+            for event in run.new_events():
+                job = job_of(event)
+                if event["event"] == "start" and job not in results:
+                    run.current, run.started = job, time.monotonic()
+                elif event["event"] == "done" and job not in results:
+                    results[job] = event
+                    run.finished_any = True
+                    if job in run.held:
+                        run.held.remove(job)
                     on_done(event)
+                    if not finished:
+                        run.feed(jobs)
             if finished:
                 return
-            running = current is not None and current not in results
-            if running and time.monotonic() - started > timeout:
-                kill_tree(proc)
+            running = run.current is not None and run.current not in results
+            if running and time.monotonic() - run.started > timeout:
+                kill_tree(run.proc)
+                assignment, student = run.current
                 why = f"grading took longer than {timeout:g} s and was stopped"
-                results[current] = failure_event(current, "killed", why)
-                on_done(results[current])
-                log(f"  {current}: stopped after {timeout:g} s")
+                results[run.current] = failure_event(assignment, student, "killed", why)
+                run.held.remove(run.current)
+                on_done(results[run.current])
+                log(f"  {student} ({assignment}): stopped after {timeout:g} s")
                 return
             time.sleep(_POLL)
     finally:
         with _LOCK:
-            ACTIVE.discard(proc)
+            ACTIVE.discard(run.proc)
 
 
 def run_workers(
     root: Path,
-    assignment: str,
-    students: list[str],
+    jobs: queue.Queue | list[Job],
     student_timeout: float,
     log: Callable,
     work: Path,
     name: str = "w0",
     sandbox: bool = True,
     on_done: Callable[[dict], None] = lambda event: None,
-) -> dict[str, dict]:
-    """Run workers until every student has a result; a hung student is killed.
+) -> dict[Job, dict]:
+    """Run workers until no job is left; a hung submission is killed.
 
-    ``work`` holds the snapshot of the gradebook (``work/gradebook.db``) and receives the
-    executed notebooks (``work/results``); ``name`` keeps this runner's files apart from
-    those of the runners beside it.
+    ``jobs`` may be shared by several runners (each takes the next job when its worker is
+    ready for one). ``work`` holds the snapshot of the gradebook (``work/gradebook.db``)
+    and receives the executed notebooks (``work/results``); ``name`` keeps this runner's
+    files apart from those of the runners beside it.
     """
-    results: dict[str, dict] = {}
+    if not isinstance(jobs, queue.Queue):
+        listed, jobs = list(jobs), queue.Queue()
+        for job in listed:
+            jobs.put(job)
+    results: dict[Job, dict] = {}
     events = work / f"{name}.events.jsonl"
-    pending = list(students)
-    while pending:
+    while not jobs.empty():
         events.unlink(missing_ok=True)
-        proc = _start(root, assignment, pending, events, work / name, sandbox)
-        _watch(proc, events, results, student_timeout, log, on_done)
-        if not any(s in results for s in pending) and proc.returncode not in (0, None):
-            why = f"the grading worker exited with code {proc.returncode}"
-            for student in pending:  # the worker itself failed before grading anyone
-                results[student] = failure_event(student, "worker failed", why)
-                on_done(results[student])
-        pending = [s for s in pending if s not in results]
+        run = _Incarnation(_start(root, events, work / name, sandbox), events)
+        run.feed(jobs)
+        _watch(run, jobs, results, student_timeout, log, on_done)
+        left = [job for job in run.held if job not in results]
+        if not run.finished_any and run.proc.returncode not in (0, None) and left:
+            # The worker itself failed before grading anything it was given.
+            why = f"the grading worker exited with code {run.proc.returncode}"
+            for assignment, student in left:
+                results[(assignment, student)] = failure_event(
+                    assignment, student, "worker failed", why
+                )
+                on_done(results[(assignment, student)])
+        else:
+            for job in left:  # given to a worker that was stopped: to be graded again
+                jobs.put(job)
     events.unlink(missing_ok=True)
-    events.with_suffix(".students.json").unlink(missing_ok=True)
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlgrade.worker", description=__doc__)
     parser.add_argument("--root", required=True)
-    parser.add_argument("--assignment", required=True)
     parser.add_argument("--events", required=True)
-    parser.add_argument("--students", required=True, help="a JSON file listing the ids")
     parser.add_argument("--private", required=True, help="this worker's own folder")
     args = parser.parse_args(argv)
-    students = json.loads(Path(args.students).read_text(encoding="utf-8"))
     root = Path(args.root).resolve()
-    grade_students(root, args.assignment, students, Path(args.events), Path(args.private))
+    grade_jobs(root, sys.stdin, Path(args.events), Path(args.private))
     return 0
 
 
