@@ -292,3 +292,40 @@ checks.assert_true(
 """
     nb, _ = _execute(tmp_path, _notebook(naive, test=test))
     assert _errors(nb.cells[2]) == []
+
+
+def _raised_in_cell(source: str, number: int, namespace: dict):
+    import linecache
+
+    name = f"<judge-cell-{number}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    try:
+        exec(compile(source, name, "exec"), namespace)
+    except Exception as exc:
+        return type(exc), exc, exc.__traceback__, {name: number}
+    raise AssertionError("the cell did not raise")
+
+
+def test_a_failed_test_reads_message_first_then_the_test_lines():
+    from mlgrade.checks import CheckFailure
+    from mlgrade.judge import short_traceback
+
+    source = "def helper():\n    raise CheckFailure('y: off by 1')\nhelper()\n"
+    etype, value, tb, names = _raised_in_cell(source, 7, {"CheckFailure": CheckFailure})
+    assert short_traceback(etype, value, tb, names) == [
+        "CheckFailure: y: off by 1",
+        "Cell In[7], line 3: helper()",
+        "Cell In[7], line 2: raise CheckFailure('y: off by 1')",
+    ]
+
+
+def test_an_error_of_the_judge_itself_says_where_it_was_raised():
+    import json
+
+    from mlgrade.judge import short_traceback
+
+    etype, value, tb, names = _raised_in_cell("json.loads('{')\n", 3, {"json": json})
+    lines = short_traceback(etype, value, tb, names)
+    assert lines[0].startswith("JSONDecodeError: Expecting property name")
+    assert lines[1] == "Cell In[3], line 1: json.loads('{')"
+    assert lines[-1].startswith("raised in ") and "json" in lines[-1]

@@ -51,3 +51,44 @@ def test_a_worker_does_not_wait_for_the_disk_on_its_private_copy(tmp_path):
         " c.execute(text('PRAGMA journal_mode')).scalar())"
     )
     assert out == "0 memory"
+
+
+def test_nbgrader_cell_validation_checks_the_schema_once_and_judges_as_jsonschema(monkeypatch):
+    """mlgrade.course makes nbgrader's per-cell jsonschema.validate reuse one validator."""
+    import jsonschema
+    from nbformat import v4
+
+    from mlgrade.course import _check_schemas_once, _SchemaOnce
+
+    _check_schemas_once()
+    from nbgrader.nbgraderformat import MetadataValidator, common
+
+    assert isinstance(common.jsonschema, _SchemaOnce)
+    checked = []
+    original = jsonschema.Draft4Validator.check_schema.__func__
+    monkeypatch.setattr(
+        jsonschema.Draft4Validator,
+        "check_schema",
+        classmethod(lambda cls, schema: (checked.append(1), original(cls, schema))[1]),
+    )
+    common.jsonschema._validators.clear()
+    validator = MetadataValidator()
+    good = v4.new_code_cell("x = 1")
+    good.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "points": 2,
+        "grade_id": "t1",
+        "schema_version": 3,
+    }
+    for _ in range(5):
+        validator.validate_cell(good)
+    bad = v4.new_code_cell("x = 1")
+    bad.metadata["nbgrader"] = {**good.metadata["nbgrader"], "points": "two"}
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        validator.validate_cell(bad)
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        jsonschema.validate(bad.metadata["nbgrader"], validator.schema)
+    assert ours.value.message == theirs.value.message
+    assert len(checked) == 2  # once for the cells above, once for jsonschema's own call
