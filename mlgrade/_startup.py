@@ -1,4 +1,4 @@
-"""Imported first by the grading processes (``python -m mlgrade`` and its workers).
+"""Imported first by the grading processes (``python -m mlgrade``, its workers, the report).
 
 jsonschema, which nbformat imports, looks for the optional package ``rfc3987_syntax`` to
 check the ``iri`` formats of JSON schemas; importing it compiles about forty grammars,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import _startup  # noqa: F401  (before nbformat: see mlgrade/_startup.py)
 from .data import (
     GRADING_REPORT,
     AssignmentData,

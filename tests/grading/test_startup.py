@@ -30,6 +30,14 @@ def test_grading_processes_skip_the_iri_grammars_and_still_validate_notebooks():
     assert out.splitlines() == ["rejected", "None"]
 
 
+def test_the_class_report_imports_the_start_up_before_nbformat():
+    out = _run(
+        "import sys\nimport mlgrade.classreport\nimport nbformat\n"
+        "print(sys.modules.get('rfc3987_syntax', 'missing'))"
+    )
+    assert out.splitlines()[-1] == "None"
+
+
 def test_the_worker_entry_point_imports_the_start_up_first():
     out = _run(
         "import sys, runpy\nsys.argv = ['x', '--help']\n"
