@@ -1,15 +1,18 @@
 """Execute submissions in a worker process that is watched from outside.
 
-The driver starts ``python -m mlgrade.worker`` in a session of its own, one per core. A
-worker autogrades one student after another through nbgrader, but against a **private
-copy** of the gradebook and a private autograded folder, with :data:`mlgrade.execute.SAVE`
-set: what it produces is an executed notebook per submission (the student's cells run in
-the sandbox, the tests in the judge), never a write to the course's gradebook. The
-driver, the only writer, then records each result (replay). The worker appends one JSON
-line per event (``start``, ``done``) to an events file; the watcher reads it, stops a
-student who takes too long by killing the worker and everything below it, and starts a new
-worker for the students still pending. One student's ``os._exit``, crash or endless loop
-therefore never stops the others, and a worker dies with the driver (``PR_SET_PDEATHSIG``).
+The driver starts ``python -m mlgrade.worker`` in a session of its own, one per core, for
+the whole run. A worker autogrades the submissions it is handed on its standard input (one
+``[assignment, student]`` per line; the runners of all workers take them from one shared
+queue, so a worker is never idle while submissions are left), through nbgrader, but
+against a **private copy** of the gradebook and a private autograded folder, with
+:data:`mlgrade.execute.SAVE` set: what it produces is an executed notebook per submission
+(the student's cells run in the sandbox, the tests in the judge), never a write to the
+course's gradebook. The driver, the only writer, then records each result (replay). The
+worker appends one JSON line per event (``start``, ``done``) to an events file; the
+watcher reads it, stops a submission that takes too long by killing the worker and
+everything below it, puts back the jobs that worker had not finished, and starts a new
+worker. One student's ``os._exit``, crash or endless loop therefore never stops the
+others, and a worker dies with the driver (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -258,6 +261,7 @@ def _watch(
                 why = f"grading took longer than {timeout:g} s and was stopped"
                 results[run.current] = failure_event(assignment, student, "killed", why)
                 run.held.remove(run.current)
+                run.finished_any = True  # it failed on a job, not before grading
                 on_done(results[run.current])
                 log(f"  {student} ({assignment}): stopped after {timeout:g} s")
                 return

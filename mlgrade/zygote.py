@@ -118,8 +118,10 @@ class Zygote:
     _running: Zygote | None = None
 
     def __init__(self):
+        # The folder it serves is on its command line only so that a process listing
+        # shows whose it is (the grading tests look for leftovers of a course that way).
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mlgrade.zygote"],
+            [sys.executable, "-m", "mlgrade.zygote", "--for", os.getcwd()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
