@@ -243,3 +243,29 @@ def test_processes_die_with_the_sandbox(tmp_path):
     stamp = marker.read_text()
     time.sleep(1.5)
     assert marker.read_text() == stamp, "a process of the sandbox is still running"
+
+
+def test_matplotlib_reads_the_prebuilt_font_list_and_cannot_change_it(tmp_path):
+    fonts = sandbox.font_cache()
+    assert fonts, "matplotlib's font list was not built on the host"
+    done = _run(
+        tmp_path,
+        """
+        import os
+        import matplotlib
+        matplotlib.use("Agg")
+        from matplotlib import font_manager
+        import matplotlib.pyplot as plt
+        plt.plot([0, 1], [0, 1]); plt.title("fonts"); plt.gcf().savefig("/tmp/figure.png")
+        print(font_manager._get_fontconfig_fonts.cache_info().misses)
+        print(matplotlib.get_cachedir())
+        name = [n for n in os.listdir(matplotlib.get_cachedir()) if n.startswith("fontlist")]
+        try:
+            open(os.path.join(matplotlib.get_cachedir(), name[0]), "a")
+        except OSError:
+            print("read-only")
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    # no search of the system's fonts: the list came from the host
+    assert done.stdout.split() == ["0", "/tmp/.matplotlib", "read-only"], done.stdout
