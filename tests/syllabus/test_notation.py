@@ -114,6 +114,16 @@ RETIRED = {
         ],
         [r"column $c$ is class $c$", r"$z / \tau$ for a temperature $\tau > 0$"],
     ),
+    "m as a margin": (
+        r"margin \$m\b|\$m = y|\(1 - m\)|\$m > 1\$|\[m \\le|e\^\{-m\}",
+        "m indexes the units (or outputs) of a layer; the margin y w^T x is r",
+        [
+            r"the margin $m = y h$ alone (for the quadratic loss because $y^2 = 1$, so",
+            r"$(h - y)^2 = (1 - m)^2$), which makes them easy to compare in one picture",
+            r"The quadratic loss punishes points that are *too* right ($m > 1$), which is odd",
+        ],
+        [r"the margin $r = y h$ alone", r"$(1 - r)^2$", r"output weights $w^{(2)}_m$"],
+    ),
     "eta as the learning rate": (
         r"(?<!the decks write \$)\\eta\b",
         "the learning rate is alpha",
@@ -176,3 +186,5 @@ def test_the_notation_page_lists_the_replacements():
     page = (REPO / "book" / "notation.md").read_text(encoding="utf-8")
     for symbol in (r"$C$", r"$s$", r"$K - 1$", r"$\eta$", r"$\sigma$", r"$\tau$"):
         assert symbol in page, symbol
+    # the margin of chapter 1 has its own letter, not m (an index of units)
+    assert re.search(r"^\| \$r\$ \| the margin", page, re.MULTILINE), "no row for the margin r"
