@@ -124,6 +124,25 @@ RETIRED = {
         ],
         [r"the margin $r = y h$ alone", r"$(1 - r)^2$", r"output weights $w^{(2)}_m$"],
     ),
+    "L as the loss of one point": (
+        r"L\(\\hat y, y\)|\$L = -y \\log|L &= -\\log p|\\partial L / \\partial z = \\hat y - y"
+        r"|\\frac\{\\partial L\}\{\\partial z\}\s*&= -y|\\partial\^2 L\}\{\\partial z\^2\}",
+        "L is the loss of a data set (the mean over its points); the loss of one point is ell",
+        [
+            r"L(\hat y, y) &= -\log p_{\text{model}}(y \mid x; w) \\",
+            r"- The binary cross-entropy $L = -y \log \hat y - (1 - y) \log(1 - \hat y)$ is",
+            r"gradient $\partial L / \partial z = \hat y - y$, show that the loss is convex",
+            "\\frac{\\partial L}{\\partial z}\n&= -y \\frac{\\sigma'(z)}{\\sigma(z)}",
+            r"\frac{\partial^2 L}{\partial z^2} = \sigma(z)\big(1 - \sigma(z)\big) > 0 .",
+        ],
+        [
+            r"\ell(\hat y, y) = -y \log \hat y - (1 - y) \log(1 - \hat y).",
+            r"$\partial \ell / \partial z = \hat y - y$, so",
+            r"$\nabla_w L = \frac{1}{N} X^\top (\hat y - y)$",
+            r"\frac{\partial L}{\partial z_n} = \frac{1}{N}(\hat y_n - y_n).",
+            r"then $\hat Y = H^{[K]}$ and the loss $L(\hat Y, Y)$.",
+        ],
+    ),
     "eta as the learning rate": (
         r"(?<!the decks write \$)\\eta\b",
         "the learning rate is alpha",
@@ -184,7 +203,7 @@ def test_each_pattern_catches_the_old_text_and_spares_the_new(name):
 
 def test_the_notation_page_lists_the_replacements():
     page = (REPO / "book" / "notation.md").read_text(encoding="utf-8")
-    for symbol in (r"$C$", r"$s$", r"$K - 1$", r"$\eta$", r"$\sigma$", r"$\tau$"):
+    for symbol in (r"$C$", r"$s$", r"$K - 1$", r"$\eta$", r"$\sigma$", r"$\tau$", r"$\ell$"):
         assert symbol in page, symbol
     # the margin of chapter 1 has its own letter, not m (an index of units)
     assert re.search(r"^\| \$r\$ \| the margin", page, re.MULTILINE), "no row for the margin r"
