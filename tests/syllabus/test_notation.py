@@ -2,10 +2,12 @@
 
 book/notation.md fixes one meaning per symbol. The lecture decks (and earlier drafts of the
 lessons and assignments) used some letters for a second thing; each pattern below matches
-one such use in the markdown of a lesson or of an assignment's instructions (code cells are
-not scanned: there `L` or `sigma` can be an argument name of a library). Each pattern comes
-with the old sentences it was written against (``caught``), so a pattern that stops matching
-them fails here rather than silently passing every notebook.
+one such use in the markdown of a lesson or of an assignment's instructions, and in the
+pages of the book around them (book/exercises/*.md; not book/notation.md, whose tables quote
+the decks' letters on purpose). Code cells are not scanned: there `L` or `sigma` can be an
+argument name of a library. Each pattern comes with the old sentences it was written against
+(``caught``), so a pattern that stops matching them fails here rather than silently passing
+every notebook.
 """
 
 from __future__ import annotations
@@ -93,16 +95,20 @@ RETIRED = {
         [r"one hidden layer of $M$ sigmoid units", r"learning rate $\alpha$"],
     ),
     "B, M or K for a batch, a number of layers or a hidden width": (
-        r"\$B\$ points|\$M \\ge \d\$ layers|\$M\$ layers|layers of \$k\$ units|`\(D, K\)`"
+        r"\$B\$ points|\$M \\ge \d\$ layers|\$M\$ layers|layers of \$k\$ units|\(D, K\)|\(K, D\)"
         r"|`\(K, [CM]\)`|hidden width \$K|\$K\$ hidden units",
         "B is the bias matrix, M a width, K the number of layers: N points, K layers of M units",
         [
             r"a batch of $B$ points of dimension $d$ goes through $M \ge 1$ layers of $k$ units",
             r"$W_1$ of shape `(D, K)`, $b_1$ `(K,)`, $W_2$ `(K, M)`, $b_2$ `(M,)`.",
+            r"layout (`W: (D, K)`) and `nn.Linear`'s (`weight: (K, D)`).",
             r"Take $D = M = 2$ and a hidden width $K = 1$.",
             r"with $K$ hidden units and $C$ outputs; $Z_2$ are the logits.",
         ],
-        [r"a batch of $N$ points goes through $K \ge 1$ layers of $M$ units", r"`(D, M)`"],
+        [
+            r"a batch of $N$ points goes through $K \ge 1$ layers of $M$ units",
+            r"layout (`W: (D, M)`) and `nn.Linear`'s (`weight: (M, D)`).",
+        ],
     ),
     "k as a class index, T as a temperature": (
         r"column \$k\$ is class|[YP]_\{nk\}|temperature \$T\b|z ?/ ?T\b",
@@ -190,6 +196,24 @@ def test_no_retired_use_of_a_symbol(path):
     assert not found, f"{path.relative_to(REPO)}:\n" + "\n".join(
         f"  {name}: {text!r} ({RETIRED[name][1]})" for name, text in found
     )
+
+
+# The pages of the book next to the lessons: the assignments' pages and the guides. The
+# notation page is left out: its tables quote the decks' letters to translate them.
+BOOK_PAGES = sorted(p for p in REPO.glob("book/**/*.md") if p.name != "notation.md")
+
+
+@pytest.mark.parametrize("path", BOOK_PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_retired_use_of_a_symbol_in_a_book_page(path):
+    found = retired_uses(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(REPO)}:\n" + "\n".join(
+        f"  {name}: {text!r} ({RETIRED[name][1]})" for name, text in found
+    )
+
+
+def test_the_book_pages_are_scanned():
+    names = {p.relative_to(REPO).as_posix() for p in BOOK_PAGES}
+    assert "book/exercises/a7_pytorch.md" in names and "book/notation.md" not in names
 
 
 @pytest.mark.parametrize("name", list(RETIRED))
