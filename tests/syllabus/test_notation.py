@@ -8,6 +8,10 @@ the decks' letters on purpose). Code cells are not scanned: there `L` or `sigma`
 argument name of a library. Each pattern comes with the old sentences it was written against
 (``caught``), so a pattern that stops matching them fails here rather than silently passing
 every notebook.
+
+The lessons also quote numbers in their prose; such a number is glued from the code that
+computes it (myst-nb's ``{glue:text}``), and the last test checks that what is glued is
+computed, not a literal typed into the ``glue`` call.
 """
 
 from __future__ import annotations
@@ -231,3 +235,37 @@ def test_the_notation_page_lists_the_replacements():
         assert symbol in page, symbol
     # the margin of chapter 1 has its own letter, not m (an index of units)
     assert re.search(r"^\| \$r\$ \| the margin", page, re.MULTILINE), "no row for the margin r"
+
+
+# A glued number whose value is a literal typed into the glue call is a number typed into
+# the prose with extra steps: ch05 glued the sawtooth's unit count as `12` instead of
+# counting the units of the network it had built.
+LITERAL_GLUE = re.compile(r"""\bglue\(\s*f?["'][^"']+["']\s*,\s*[-+]?\d[\d_.eE+-]*\s*[,)]""")
+
+
+def literal_glues(source: str) -> list[str]:
+    """Every ``glue(name, <number literal>, ...)`` call in the code ``source``."""
+    return [m.group(0) for m in LITERAL_GLUE.finditer(source)]
+
+
+def test_literal_glue_pattern_catches_the_old_code_and_spares_the_new():
+    assert literal_glues('glue("ch05_saw_units_6", 12, display=False)')
+    assert literal_glues("glue('x', 0.5)")
+    for computed in (
+        'glue("ch05_saw_units_6", sum(W.shape[1] for W, _ in deepest.params[:-1]), display=False)',
+        'glue("ch05_saw_layers_6", n_hidden, display=False)',
+        'glue("ch02_tiny", float(np.finfo(float).tiny), display=False)',
+        'glue(f"ch01_risk_{name}", float(value), display=False)',
+    ):
+        assert not literal_glues(computed), computed
+
+
+LESSONS = sorted(REPO.glob("lessons/*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_glued_numbers_are_computed_not_typed(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    typed = literal_glues(code)
+    assert not typed, f"{path.name}: glued literals, compute them instead: {typed}"
