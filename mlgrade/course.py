@@ -43,6 +43,7 @@ def api(root: Path, db_url: str | None = None, autograded: Path | None = None):
     from traitlets.config.loader import PyFileConfigLoader
 
     _check_schemas_once()
+    _quiet_new_submissions()
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -87,6 +88,24 @@ class _SchemaOnce:
         if error is not None:
             raise error
         return None
+
+
+def _quiet_new_submissions() -> None:
+    """Hide SQLAlchemy's warning about nbgrader's ``add_submission``.
+
+    With SQLAlchemy 2, building a new submission's notebooks, grades and comments (objects
+    linked to the submission before nbgrader adds it to the session) warns three times
+    per new student that the link "will not proceed" during autoflush; nbgrader adds the
+    submission right after, and the grades are all there (the grading tests read them
+    back). The warning is noise in every first ``make autograde`` of a class.
+    """
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings(
+        "ignore", message=r"Object of type <\w+> not in session", category=SAWarning
+    )
 
 
 def _check_schemas_once() -> None:

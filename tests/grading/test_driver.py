@@ -119,8 +119,15 @@ def reference():
     proc = _autograde(root, "--jobs", "1")
     out, _ = proc.communicate(timeout=1200)
     assert proc.returncode == 0, out
+    (root / "first-run.out").write_text(out, encoding="utf-8")
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_first_run_prints_progress_not_library_warnings(reference):
+    out = (reference / "first-run.out").read_text(encoding="utf-8")
+    assert "grading [6/6]" in out, out
+    assert "Warning" not in out, out
 
 
 def test_killed_resumed_parallel_run_equals_a_sequential_one(reference):
