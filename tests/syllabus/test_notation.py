@@ -132,7 +132,7 @@ RETIRED = {
             r"$(h - y)^2 = (1 - m)^2$), which makes them easy to compare in one picture",
             r"The quadratic loss punishes points that are *too* right ($m > 1$), which is odd",
         ],
-        [r"the margin $r = y h$ alone", r"$(1 - r)^2$", r"output weights $w^{(2)}_m$"],
+        [r"the margin $r = y z$ alone", r"$(1 - r)^2$", r"output weights $w^{(2)}_m$"],
     ),
     "L as the loss of one point": (
         r"L\(\\hat y, y\)|\$L = -y \\log|L &= -\\log p|\\partial L / \\partial z = \\hat y - y"
@@ -151,6 +151,43 @@ RETIRED = {
             r"$\nabla_w L = \frac{1}{N} X^\top (\hat y - y)$",
             r"\frac{\partial L}{\partial z_n} = \frac{1}{N}(\hat y_n - y_n).",
             r"then $\hat Y = H^{[K]}$ and the loss $L(\hat Y, Y)$.",
+        ],
+    ),
+    "n examples with index i": (
+        r"\(x_i, y_i\)|\bi = 1, \\dots, n\b|\\sum_\{i=1\}\^\{n\}|\\frac\{1\}\{n\}"
+        r"|\$n\$ for the number of examples",
+        "N counts the data points and n numbers them: (x_n, y_n), n = 1, ..., N",
+        [
+            r"1. **data**: pairs $(x_i, y_i)$, $i = 1, \dots, n$;",
+            r"\min_{w}\; \frac{1}{n} \sum_{i=1}^{n} \ell\big(h_w(x_i), y_i\big).",
+            r"(The decks write $n$ for the number of examples; the code and the later chapters",
+        ],
+        [
+            r"1. **data**: pairs $(x_n, y_n)$, $n = 1, \dots, N$;",
+            r"\min_{w}\; \frac{1}{N} \sum_{n=1}^{N} \ell\big(h_w(x_n), y_n\big).",
+            r"$\partial \ell/\partial W^{[1]}_{i1} = x_i\, \delta^{[1]}_1$",
+        ],
+    ),
+    "s or h for the score": (
+        r"(?<![A-Za-z\\])s\(x\)|raw score\s+\$h\b|\$h = w\^\\top x|\by h\b|\(h - y\)\^2",
+        "the score (weighted sum, before any activation) is the pre-activation z; "
+        "s is a standard deviation, h an activation",
+        [
+            r"s(x) = w_0 + w_1 x_1 + w_2 x_2, \\",
+            r"The points where $s(x) = 0$ form the **decision boundary**",
+            "the raw score\n$h = w^\\top x$, three common choices are",
+            r"\ell_{\text{hinge}} &= \max(0,\ 1 - y h), \\",
+            r"the margin $r = y h$ alone (for the quadratic loss because $y^2 = 1$, so",
+            r"$(h - y)^2 = (1 - r)^2$)",
+        ],
+        [
+            r"z = w_0 + w_1 x_1 + w_2 x_2, \\",
+            r"The points where $z = 0$ form the **decision boundary**",
+            r"the score $z = w^\top x$, three common choices are",
+            r"\ell_{\text{hinge}} &= \max(0,\ 1 - y z), \\",
+            r"$h_w(x) = g(w^\top x)$",
+            r"$\hat y = \operatorname{sgn}(x^\top w)$",
+            r"$\mathcal{N}(\mu, s^2)$",
         ],
     ),
     "eta as the learning rate": (
