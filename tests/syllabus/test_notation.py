@@ -136,7 +136,10 @@ RETIRED = {
     ),
     "L as the loss of one point": (
         r"L\(\\hat y, y\)|\$L = -y \\log|L &= -\\log p|\\partial L / \\partial z = \\hat y - y"
-        r"|\\frac\{\\partial L\}\{\\partial z\}\s*&= -y|\\partial\^2 L\}\{\\partial z\^2\}",
+        r"|\\frac\{\\partial L\}\{\\partial z\}\s*&= -y|\\partial\^2 L\}\{\\partial z\^2\}"
+        r"|\$L = -\\bigl\[y \\log|\bL &= \\tfrac12 \(\\hat y|L = -\\log \\frac\{e\^\{z_t\}\}"
+        r"|\\frac\{\\partial L\}\{\\partial (?:z|a_2)(?:_j|\^\{\[\d\]\})?\}\s*=\s*\\hat y"
+        r"|\\partial L\s*/\s*\\partial (?:\\hat y\b|L\b|h\^\{\[1\]\}|h\b)",
         "L is the loss of a data set (the mean over its points); the loss of one point is ell",
         [
             r"L(\hat y, y) &= -\log p_{\text{model}}(y \mid x; w) \\",
@@ -144,6 +147,18 @@ RETIRED = {
             r"gradient $\partial L / \partial z = \hat y - y$, show that the loss is convex",
             "\\frac{\\partial L}{\\partial z}\n&= -y \\frac{\\sigma'(z)}{\\sigma(z)}",
             r"\frac{\partial^2 L}{\partial z^2} = \sigma(z)\big(1 - \sigma(z)\big) > 0 .",
+            # chapter 8's one-point examples: the tiny network, the softmax, Cornell's letters
+            r"$L = -\bigl[y \log \hat y + (1 - y)\log(1 - \hat y)\bigr]$, which is $-\log \hat y$",
+            r"\delta^{[2]} = \frac{\partial L}{\partial z^{[2]}} = \hat y - y.",
+            r"$\partial L/\partial \hat y = -y/\hat y + (1 - y)/(1 - \hat y)$; multiplied by",
+            r"layer, $\partial L/\partial h^{[1]} = \delta^{[2]} W^{[2]\top}$.",
+            r"starting from $\partial L / \partial L = 1$.",
+            r"L = -\log \frac{e^{z_t}}{\sum_{c=1}^{C} e^{z_c}} = -z_t",
+            r"\frac{\partial L}{\partial z} = \hat y - y.",
+            r"\frac{\partial L}{\partial z_j} = \hat y_j - y_j, \\",
+            r"L &= \tfrac12 (\hat y - y)^2,",
+            r"\delta_2 &= \frac{\partial L}{\partial a_2} = \hat y - y, \\",
+            r"$\partial L / \partial h = \delta W^\top$ the weight.",
         ],
         [
             r"\ell(\hat y, y) = -y \log \hat y - (1 - y) \log(1 - \hat y).",
@@ -151,6 +166,12 @@ RETIRED = {
             r"$\nabla_w L = \frac{1}{N} X^\top (\hat y - y)$",
             r"\frac{\partial L}{\partial z_n} = \frac{1}{N}(\hat y_n - y_n).",
             r"then $\hat Y = H^{[K]}$ and the loss $L(\hat Y, Y)$.",
+            r"\ell &= \tfrac12 (\hat y - y)^2,",
+            r"\frac{\partial \ell}{\partial z} = \hat y - y.",
+            r"$\partial L / \partial Z = (\hat Y - Y)/N$",
+            r"\delta^{[K]} = \frac{\partial L}{\partial Z^{[K]}}",
+            r"Its `backward` takes $\partial L/\partial \hat Y$",
+            r"$\partial L / \partial W$ and one for the signal sent back",
         ],
     ),
     "n examples with index i": (
