@@ -346,13 +346,13 @@ def connect(connection_file: str, timeout: float = 60.0) -> None:
 
 
 def short_traceback(etype, value, tb, cell_names: dict) -> list[str]:
-    """A failed test as its reader needs it: the message first, then the lines of the test
-    cells it went through (``Cell In[n], line k: code``), and for an error that is not a
-    failed check, the place where it was raised.
+    """A failed test as its reader needs it: the message first, then where in the test
+    cells it happened (``Cell In[n], line k``), and for an error that is not a failed
+    check, the place where it was raised.
 
+    No line of a test's source is shown: a hidden test's code must not reach any output.
     ``cell_names`` maps the file names IPython gives cells to their execution numbers.
     """
-    import linecache
     import traceback
 
     message = str(value).strip()
@@ -360,8 +360,7 @@ def short_traceback(etype, value, tb, cell_names: dict) -> list[str]:
     frames = traceback.extract_tb(tb)
     for frame in frames:
         if frame.filename in cell_names:
-            code = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
-            lines.append(f"Cell In[{cell_names[frame.filename]}], line {frame.lineno}: {code}")
+            lines.append(f"Cell In[{cell_names[frame.filename]}], line {frame.lineno}")
     checked = etype.__name__ in ("CheckFailure", "AssertionError") or issubclass(
         etype, StudentError
     )

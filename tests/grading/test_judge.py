@@ -314,9 +314,9 @@ def test_a_failed_test_reads_message_first_then_the_test_lines():
     etype, value, tb, names = _raised_in_cell(source, 7, {"CheckFailure": CheckFailure})
     assert short_traceback(etype, value, tb, names) == [
         "CheckFailure: y: off by 1",
-        "Cell In[7], line 3: helper()",
-        "Cell In[7], line 2: raise CheckFailure('y: off by 1')",
-    ]
+        "Cell In[7], line 3",
+        "Cell In[7], line 2",
+    ]  # where, never the test's code (a hidden test's source must reach no output)
 
 
 def test_an_error_of_the_judge_itself_says_where_it_was_raised():
@@ -327,5 +327,5 @@ def test_an_error_of_the_judge_itself_says_where_it_was_raised():
     etype, value, tb, names = _raised_in_cell("json.loads('{')\n", 3, {"json": json})
     lines = short_traceback(etype, value, tb, names)
     assert lines[0].startswith("JSONDecodeError: Expecting property name")
-    assert lines[1] == "Cell In[3], line 1: json.loads('{')"
+    assert lines[1] == "Cell In[3], line 1"
     assert lines[-1].startswith("raised in ") and "json" in lines[-1]
