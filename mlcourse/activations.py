@@ -184,8 +184,8 @@ def sigmoid(z):
 
     Notes
     -----
-    Stability: with :math:`e = e^{-|z|} \in (0, 1]`, the function is computed as
-    :math:`1 / (1 + e)` for :math:`z \ge 0` and :math:`e / (1 + e)` for :math:`z < 0`.
+    Stability: with :math:`u = e^{-|z|} \in (0, 1]`, the function is computed as
+    :math:`1 / (1 + u)` for :math:`z \ge 0` and :math:`u / (1 + u)` for :math:`z < 0`.
     ``exp`` only ever sees non-positive numbers, so ``sigmoid(-1000)`` is ``0`` without
     an overflow warning, and small values keep full relative precision.
 
@@ -193,8 +193,8 @@ def sigmoid(z):
     --------
     sigmoid_grad, softplus, mlcourse.losses.binary_cross_entropy_with_logits
     """
-    e = np.exp(-np.abs(z))  # e^{-|z|} is in (0, 1]: it never overflows
-    return np.where(z >= 0, 1, e) / (1 + e)
+    u = np.exp(-np.abs(z))  # u = e^{-|z|} is in (0, 1]: it never overflows
+    return np.where(z >= 0, 1, u) / (1 + u)
 
 
 @checked(z=finite_array)
@@ -203,14 +203,14 @@ def sigmoid_grad(z):
 
     Notes
     -----
-    Computed as :math:`e / (1 + e)^2` with :math:`e = e^{-|z|}` (the derivative is even),
+    Computed as :math:`u / (1 + u)^2` with :math:`u = e^{-|z|}` (the derivative is even),
     which keeps full relative precision in the tails where :math:`\sigma (1 - \sigma)`
     would round to 0 (PyTorch's autograd uses :math:`\sigma (1 - \sigma)`; the two agree
     to within 1e-16 absolute). The decay like :math:`e^{-|z|}` is the saturation that
     makes deep sigmoid networks slow to train.
     """
-    e = np.exp(-np.abs(z))
-    return e / ((1 + e) * (1 + e))
+    u = np.exp(-np.abs(z))
+    return u / ((1 + u) * (1 + u))
 
 
 @checked(z=finite_array)
@@ -236,12 +236,12 @@ def tanh_grad(z):
 
     Notes
     -----
-    Computed as :math:`4e / (1 + e)^2` with :math:`e = e^{-2|z|}`, which neither
+    Computed as :math:`4u / (1 + u)^2` with :math:`u = e^{-2|z|}`, which neither
     overflows (``cosh`` would, for ``|z| > 710``) nor loses the tail to rounding
     (:math:`1 - \tanh^2` is exactly 0 once ``tanh`` rounds to 1).
     """
-    e = np.exp(-2 * np.abs(z))
-    return 4 * e / ((1 + e) * (1 + e))
+    u = np.exp(-2 * np.abs(z))
+    return 4 * u / ((1 + u) * (1 + u))
 
 
 # ------------------------------------------------------------------ ReLU family

@@ -226,6 +226,66 @@ RETIRED = {
         ],
         [r"$z = w^\top h + b$", r"\ell(w, b) &= -\log p(y \mid x)"],
     ),
+    "g for a gradient": (
+        r"\$g\s*(?:=\s*(?:\d|\\partial)|\\cdot)|(?:receives?|gradient) \$g\$"
+        r"|(?<![A-Za-z\\])g_t\b|\|g/2",
+        "g is an activation function; the gradient reaching a node v is bar v, an optimiser's"
+        " gradient at step t is nabla_t",
+        [
+            r"gradient $g = \partial \ell / \partial(\text{output})$ in a way worth remembering:",
+            r"inputs receive $g$ unchanged.",
+            r"an incoming gradient $g = 2$:",
+            r"the multiply gate gives $u$ the gradient $g \cdot v$",
+            r"adapt the step from the history of the gradients $g_t$:",
+            r"$v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$",
+            r"$|g/2 - g| / (|g/2| + |g|) = 1/3$",
+        ],
+        [
+            r"$h = g(z)$ for an activation function $g$",
+            r"activation $g$ in the hidden layers",
+            r"H^{[l]} = g^{[l]}\bigl(Z^{[l]}\bigr);",
+            r"\odot g'(Z^{[l-1]})",
+            r"an incoming gradient $\bar f = 2$:",
+            r"the gradients $\nabla_t = \nabla L(w_t)$:",
+            r"$|\bar w/2 - \bar w| / (|\bar w/2| + |\bar w|) = 1/3$",
+        ],
+    ),
+    "m_t as Adam's first moment": (
+        r"(?<![A-Za-z\\])m_\{?t\b",
+        "m numbers units; Adam's first-moment estimate is omega_t",
+        [
+            r"$m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$,",
+            r"$w_{t+1} = w_t - \alpha\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)$",
+        ],
+        [
+            r"$\omega_t = \beta_1 \omega_{t-1} + (1 - \beta_1) \nabla_t$,",
+            r"$w_{t+1} = w_t - \alpha\, \hat \omega_t / (\sqrt{\hat v_t} + \epsilon)$",
+            r"output weights $w^{(2)}_m$",
+        ],
+    ),
+    "P for the number of parameters": (
+        r"parameters,? \$?P\b|\$P\$ (?:parameters|weights)|\$2P\$",
+        "P is a distribution; the number of parameters is |Theta|",
+        [r"parameters P = 340", r"With $P$ parameters that is $2P$ forward passes"],
+        [
+            r"The network has $|\Theta|$ = 340 parameters",
+            r"With $|\Theta|$ parameters that is $2|\Theta|$ forward passes",
+            r"a discrete distribution $P = (p_1, \dots, p_C)$",
+        ],
+    ),
+    "e as a variable next to Euler's number": (
+        r"\$e\s*=|\(1 \+ e\)",
+        "e is Euler's number; the overflow-safe sigmoid names e^{-|z|} u",
+        [
+            r"With $e = e^{-|z|}$, which lies in $(0, 1]$",
+            r"it computes $1 / (1 + e)$ for $z \ge 0$ and $e / (1 + e)$ for $z < 0$",
+        ],
+        [
+            r"With $u = e^{-|z|}$, which lies in $(0, 1]$",
+            r"it computes $1 / (1 + u)$ for $z \ge 0$ and $u / (1 + u)$ for $z < 0$",
+            r"$g(z) = 1/(1 + e^{-z})$",
+        ],
+    ),
 }
 
 
@@ -293,6 +353,13 @@ def test_the_notation_page_lists_the_replacements():
         assert symbol in page, symbol
     # the margin of chapter 1 has its own letter, not m (an index of units)
     assert re.search(r"^\| \$r\$ \| the margin", page, re.MULTILINE), "no row for the margin r"
+    # chapter 8's gradients and Adam's first moment have letters of their own (not g, not m)
+    for row in (
+        r"| $\bar v$ | the gradient",
+        r"| $\nabla_t$ | the gradient",
+        r"| $\omega_t$ | Adam's",
+    ):
+        assert row in page, f"no row {row!r}"
 
 
 # A glued number whose value is a literal typed into the glue call is a number typed into
@@ -327,3 +394,40 @@ def test_glued_numbers_are_computed_not_typed(path):
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     typed = literal_glues(code)
     assert not typed, f"{path.name}: glued literals, compute them instead: {typed}"
+
+
+# The same rules for what the code shows a reader: the labels its print calls write, and
+# the docstrings of mlcourse that the lessons print with inspect.getsource.
+PRINTED = re.compile(r"""print\(\s*f?(["'])(.*?)\1""")
+
+
+def printed_labels(code: str) -> list[str]:
+    """The string literals that start the ``print`` calls of ``code``."""
+    return [m.group(2) for m in PRINTED.finditer(code)]
+
+
+def test_printed_label_rules_catch_the_old_code_and_spare_the_new():
+    assert retired_uses(" ".join(printed_labels('print(f"parameters P = {P_cost}")')))
+    assert not retired_uses(" ".join(printed_labels('print(f"parameters |Theta| = {n_params}")')))
+
+
+@pytest.mark.parametrize("path", sorted(REPO.glob("lessons/*.ipynb")), ids=lambda p: p.name)
+def test_no_retired_use_of_a_symbol_in_a_printed_label(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    found = retired_uses("\n".join(printed_labels(code)))
+    assert not found, f"{path.name}: {found}"
+
+
+def docstring_math(source: str) -> str:
+    """The docstrings of a module's ``source``, with ``:math:`x``` written as ``$x$``."""
+    docs = "\n".join(re.findall(r'"""(.*?)"""', source, re.DOTALL))
+    return re.sub(r":math:`([^`]*)`", r"$\1$", docs)
+
+
+def test_no_retired_use_of_a_symbol_in_the_activations_docstrings():
+    old = 'r"""Stability: with :math:`e = e^{-|z|} \\in (0, 1]`, the function is computed as"""'
+    assert retired_uses(docstring_math(old)), "the rules miss the old docstring"
+    source = (REPO / "mlcourse" / "activations.py").read_text(encoding="utf-8")
+    found = retired_uses(docstring_math(source))
+    assert not found, f"mlcourse/activations.py: {found}"
