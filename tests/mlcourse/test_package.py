@@ -144,8 +144,8 @@ def test_the_sigmoid_source_shows_the_stable_formula():
     import inspect
 
     source = inspect.getsource(mlcourse.sigmoid)
-    assert "e = np.exp(-np.abs(z))" in source
-    assert "return np.where(z >= 0, 1, e) / (1 + e)" in source
+    assert "u = np.exp(-np.abs(z))" in source
+    assert "return np.where(z >= 0, 1, u) / (1 + u)" in source
 
 
 @pytest.mark.parametrize("module", ["activations", "layers", "losses"])

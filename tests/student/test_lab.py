@@ -346,7 +346,7 @@ def test_lesson_renders_its_myst_and_runs(lab, browser):
     # <img> can appear a moment after the kernel is idle.
     figure = page.page.locator(".jp-OutputArea-output img").first
     try:
-        figure.wait_for(state="attached", timeout=60_000)
+        figure.wait_for(state="attached", timeout=180_000)
     except Exception as exc:
         raise AssertionError("no figure after Run All") from exc
     page.screenshot("lesson")
