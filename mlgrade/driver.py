@@ -52,7 +52,16 @@ from .report import Row, classify_failure, outcome_notes, write_report
 from .restore import has_nbgrader_metadata, restore_metadata
 from .sandbox import require
 from .tamper import check_submission
-from .worker import ACTIVE, Job, failure_event, job_of, kill_tree, run_workers
+from .worker import (
+    ACTIVE,
+    Job,
+    drain,
+    failure_event,
+    job_of,
+    job_queue,
+    kill_tree,
+    run_workers,
+)
 
 __all__ = ["AlreadyRunning", "grade_class", "grade_plans", "plan_assignment", "precheck"]
 
@@ -293,7 +302,7 @@ def _execute_all(root, jobs: list[Job], options, work, log, on_done) -> None:
         except Exception as exc:  # every student keeps a row that says what happened
             why = f"grading could not run ({type(exc).__name__}: {exc})"
             log(f"  {why}")
-            left = everything if cluster else _drain(shared)
+            left = everything if cluster else drain(shared)
             for assignment, student in left:
                 if (assignment, student) not in finished:
                     callback(failure_event(assignment, student, "worker failed", why))
@@ -304,9 +313,7 @@ def _execute_all(root, jobs: list[Job], options, work, log, on_done) -> None:
         on_done(event)
 
     def run(batch: list[Job], names: list[str], callback) -> None:
-        shared: queue.Queue = queue.Queue()
-        for job in batch:
-            shared.put(job)
+        shared = job_queue(batch)
         threads = [
             threading.Thread(target=runner, args=(shared, batch, n, callback), daemon=True)
             for n in names
@@ -318,28 +325,18 @@ def _execute_all(root, jobs: list[Job], options, work, log, on_done) -> None:
                 t.join(0.2)
 
     run(jobs, [f"w{i}" for i in range(runners)], first_try)
-    again = _drain(failures)
+    again = drain(failures)
     if again:
         log("  grading again: " + ", ".join(f"{s} ({a})" for a, s in again))
         retries = 1 if cluster else max(1, min(int(options["jobs"]), len(again)))
         run(again, [f"retry{i}" for i in range(retries)], last_try)
 
 
-def _drain(jobs: queue.Queue) -> list[Job]:
-    taken = []
-    while True:
-        try:
-            taken.append(jobs.get_nowait())
-        except queue.Empty:
-            return taken
-
-
 @dataclasses.dataclass
 class _Plan:
-    """What one assignment needs: its students, their digests and rows, who is graded."""
+    """What one assignment needs: its students' digests and rows, and who is graded."""
 
     assignment: str
-    everyone: list[str]
     digests: dict[str, str]
     by_student: dict[str, list[Row]]
     to_grade: list[str]
@@ -374,7 +371,7 @@ def plan_assignment(
         # exercises/<assignment>/, identical to the committed version).
         log(f"  {assignment} is not in the gradebook yet: running generate_assignment")
         release(root, [assignment])
-    return _Plan(assignment, everyone, digests, by_student, to_grade)
+    return _Plan(assignment, digests, by_student, to_grade)
 
 
 def grade_plans(root: Path, plans: list[_Plan], options: dict, state: State, log: Callable):

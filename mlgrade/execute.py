@@ -43,6 +43,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
 from .sandbox import ONE_THREAD, Policy, SandboxedKernelManager, require
+from .scratch import parse_cell
 from .zygote import ForkProvisioner
 
 __all__ = [
@@ -65,10 +66,10 @@ REPLAYING: dict[str, str] = {}
 
 
 def loaded_names(source: str) -> list[str]:
-    """Every name a cell reads, in order of first appearance (empty if it does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    """Every name a cell reads, in order of first appearance (empty if it does not parse;
+    IPython magics are left out, see :func:`mlgrade.scratch.parse_cell`)."""
+    tree = parse_cell(source)
+    if tree is None:
         return []
     names = [
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
@@ -78,9 +79,8 @@ def loaded_names(source: str) -> list[str]:
 
 def imported(source: str) -> list[str]:
     """The modules a cell imports (dotted names), in order."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = parse_cell(source)
+    if tree is None:
         return []
     names = []
     for node in ast.walk(tree):
@@ -93,9 +93,8 @@ def imported(source: str) -> list[str]:
 
 def stored_names(source: str) -> list[str]:
     """Every name a cell binds at its top level or below (assignments, imports, defs)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = parse_cell(source)
+    if tree is None:
         return []
     names = []
     for node in ast.walk(tree):

@@ -37,7 +37,7 @@ from . import _startup  # noqa: F401  (first: see mlgrade/_startup.py)
 from .course import api, environment
 from .execute import SAVE
 
-__all__ = ["ACTIVE", "failure_event", "kill_tree", "run_workers"]
+__all__ = ["ACTIVE", "drain", "failure_event", "job_of", "job_queue", "kill_tree", "run_workers"]
 
 _POLL = 0.2  # seconds between two looks at the events file
 ACTIVE: set[subprocess.Popen] = set()  # running workers, for the driver's signal handler
@@ -159,6 +159,24 @@ def job_of(event: dict) -> Job:
     return (str(event.get("assignment")), str(event.get("student")))
 
 
+def job_queue(jobs) -> queue.Queue:
+    """A queue holding ``jobs``, in order, that several runners can share."""
+    shared: queue.Queue = queue.Queue()
+    for job in jobs:
+        shared.put(job)
+    return shared
+
+
+def drain(jobs: queue.Queue) -> list[Job]:
+    """Take every job left in ``jobs``."""
+    taken = []
+    while True:
+        try:
+            taken.append(jobs.get_nowait())
+        except queue.Empty:
+            return taken
+
+
 def _start(root: Path, events: Path, private: Path, sandbox: bool) -> subprocess.Popen:
     # The jobs go to the worker on its standard input, one JSON line each, never on the
     # command line: a student id such as "--" or "-x" must never be read as an option.
@@ -206,7 +224,7 @@ class _Incarnation:
         self.seen = 0  # events already read
         self.current: Job | None = None
         self.started = time.monotonic()
-        self.finished_any = False
+        self.progressed = False  # a job finished or was stopped
 
     def feed(self, jobs: queue.Queue) -> None:
         while len(self.held) < self.AHEAD:
@@ -246,7 +264,7 @@ def _watch(
                     run.current, run.started = job, time.monotonic()
                 elif event["event"] == "done" and job not in results:
                     results[job] = event
-                    run.finished_any = True
+                    run.progressed = True
                     if job in run.held:
                         run.held.remove(job)
                     on_done(event)
@@ -261,7 +279,7 @@ def _watch(
                 why = f"grading took longer than {timeout:g} s and was stopped"
                 results[run.current] = failure_event(assignment, student, "killed", why)
                 run.held.remove(run.current)
-                run.finished_any = True  # it failed on a job, not before grading
+                run.progressed = True  # it failed on a job, not before grading
                 on_done(results[run.current])
                 log(f"  {student} ({assignment}): stopped after {timeout:g} s")
                 return
@@ -289,9 +307,7 @@ def run_workers(
     files apart from those of the runners beside it.
     """
     if not isinstance(jobs, queue.Queue):
-        listed, jobs = list(jobs), queue.Queue()
-        for job in listed:
-            jobs.put(job)
+        jobs = job_queue(jobs)
     results: dict[Job, dict] = {}
     events = work / f"{name}.events.jsonl"
     while not jobs.empty():
@@ -300,7 +316,7 @@ def run_workers(
         run.feed(jobs)
         _watch(run, jobs, results, student_timeout, log, on_done)
         left = [job for job in run.held if job not in results]
-        if not run.finished_any and run.proc.returncode not in (0, None) and left:
+        if not run.progressed and run.proc.returncode not in (0, None) and left:
             # The worker itself failed before grading anything it was given.
             why = f"the grading worker exited with code {run.proc.returncode}"
             for assignment, student in left:

@@ -14,7 +14,7 @@ import textwrap
 import nbformat
 import pytest
 
-from mlgrade.execute import JudgedExecute, loaded_names, record_name, stored_names
+from mlgrade.execute import JudgedExecute, imported, loaded_names, record_name, stored_names
 
 pytestmark = pytest.mark.grading
 
@@ -171,6 +171,12 @@ def test_names_a_cell_reads_and_binds():
     assert loaded_names(source) == ["f", "y", "a", "z"]
     assert set(stored_names(source)) == {"x", "np", "g"}
     assert loaded_names("def (") == []
+    # a magic line is left out, not a reason to read nothing
+    assert loaded_names("%matplotlib inline\ncheck(y)") == ["check", "y"]
+    assert imported("%time x = 1\nimport torch.nn as nn\nfrom mlcourse import layers") == [
+        "torch.nn",
+        "mlcourse",
+    ]
 
 
 def test_honest_answer_passes(tmp_path):
