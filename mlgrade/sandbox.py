@@ -42,6 +42,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance, Unicode
 
+from .lifetime import die_with
+
 __all__ = [
     "ONE_THREAD",
     "Policy",
@@ -262,7 +264,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         return bwrap_command(argv, str(workdir), files, self._sockets, self.policy)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        kw["preexec_fn"] = _limits(self.policy)
+        # The sandbox dies with this process even if it dies before bubblewrap has asked
+        # for it (--die-with-parent), and it inherits the resource limits.
+        kw["preexec_fn"] = die_with(os.getpid(), then=_limits(self.policy))
         kw.pop("env", None)
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self._sandbox_pids.append(self.provisioner.process.pid)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import json
 import os
 import queue
@@ -36,18 +35,13 @@ from typing import TextIO
 from . import _startup  # noqa: F401  (first: see mlgrade/_startup.py)
 from .course import api, environment
 from .execute import SAVE
+from .lifetime import die_with
 
 __all__ = ["ACTIVE", "drain", "failure_event", "job_of", "job_queue", "kill_tree", "run_workers"]
 
 _POLL = 0.2  # seconds between two looks at the events file
 ACTIVE: set[subprocess.Popen] = set()  # running workers, for the driver's signal handler
 _LOCK = threading.Lock()
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when the driver dies, even by SIGKILL."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _throwaway_sqlite() -> None:
@@ -72,7 +66,6 @@ def _throwaway_sqlite() -> None:
 def grade_jobs(root: Path, jobs: TextIO, events: Path, private: Path) -> None:
     """Execute the submissions named on ``jobs``, one JSON ``[assignment, student]`` per
     line, until the stream ends (see the module docstring)."""
-    _die_with_parent()
     _throwaway_sqlite()
     private.mkdir(parents=True, exist_ok=True)
     snapshot = private / "gradebook.db"
@@ -190,6 +183,8 @@ def _start(root: Path, events: Path, private: Path, sandbox: bool) -> subprocess
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # The kernel kills the worker when the driver dies, even by SIGKILL.
+        preexec_fn=die_with(os.getpid()),
         text=True,
     )
     with _LOCK:

@@ -21,7 +21,6 @@ kernel; the zygote's side is :func:`serve` (``python -m mlgrade.zygote``).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import json
 import os
@@ -33,6 +32,8 @@ import time
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
+
+from .lifetime import die_with
 
 __all__ = ["BASE", "ForkProvisioner", "Zygote", "serve"]
 
@@ -49,11 +50,6 @@ BASE = (
 _PRELOADABLE = {"numpy", "matplotlib", "mlcourse", "mlgrade", "torch", "sklearn", "scipy", "sympy"}
 
 
-def _die_with_parent() -> None:
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def _preload(names) -> None:
     for name in names:
         if name.split(".")[0] in _PRELOADABLE or name in BASE:
@@ -61,11 +57,11 @@ def _preload(names) -> None:
                 importlib.import_module(name)
 
 
-def _child(request: dict) -> None:
+def _child(request: dict, zygote: int) -> None:
     """In the fork: become a judge kernel with the request's arguments; never returns."""
     try:
         os.setsid()
-        _die_with_parent()
+        die_with(zygote)()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -88,15 +84,15 @@ def serve(requests=sys.stdin, answers=sys.stdout) -> None:
     [...]}``; the answer is the kernel's process id on a line. The kernels are reaped
     automatically (``SIGCHLD`` ignored), so a dead kernel's id disappears at once.
     """
-    _die_with_parent()
     _preload(BASE)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while line := requests.readline():
         request = json.loads(line)
         _preload(request.get("preload", ()))
+        zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _child(request)
+            _child(request, zygote)
         answers.write(f"{pid}\n")
         answers.flush()
 
@@ -126,6 +122,7 @@ class Zygote:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=environment(),
+            preexec_fn=die_with(os.getpid()),
             text=True,
         )
 

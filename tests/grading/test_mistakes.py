@@ -149,7 +149,11 @@ _NOTEBOOKS = {}
 
 def notebook(assignment):
     if assignment not in _NOTEBOOKS:
-        os.environ.setdefault("MPLBACKEND", "Agg")
+        # Agg for this process only: an environment variable would leak into every
+        # process this test session starts later (a JupyterLab would draw no figures).
+        import matplotlib
+
+        matplotlib.use("Agg")
         _NOTEBOOKS[assignment] = Notebook(assignment)
     return _NOTEBOOKS[assignment]
 

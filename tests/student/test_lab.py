@@ -79,6 +79,9 @@ class Lab:
         self.port = _free_port()
         state = root.parent / f"lab-state-{self.port}"
         environ = {**os.environ, **(env or {})}
+        # A student's Lab draws inline figures: a non-interactive backend chosen for the
+        # test process (MPLBACKEND=Agg) must not reach its kernels.
+        environ.pop("MPLBACKEND", None)
         environ["JUPYTER_CONFIG_DIR"] = str(REPO / "student" / config)
         environ["JUPYTER_DATA_DIR"] = str(state / "data")
         environ["JUPYTER_RUNTIME_DIR"] = str(state / "runtime")
