@@ -2,24 +2,24 @@
 # INSTALLED stamp, so `make book` on a fresh clone creates .venv first).
 #
 # `make book` is strict: nitpicky, every warning an error, every page built even after a
-# failure (--keep-going) so that one run reports every problem. Lessons run through
-# jupyter-cache; the cache folder is keyed by a hash of mlcourse/**/*.py by the Sphinx
-# extension tools/book_cache.py (loaded from _config.yml), so a change in the package
-# re-executes the lessons and an unchanged tree executes nothing. No extra step is needed
-# here for that; `make book-cache` only reports the key.
+# failure (--keep-going) so that one run reports every problem. Lessons run inline while
+# Sphinx reads them; Sphinx reads a lesson again when it changed, or when mlcourse/**/*.py
+# did (the Sphinx extension tools/book_cache.py, loaded from _config.yml), so an unchanged
+# tree executes nothing. No extra step is needed here for that; `make book-cache` only
+# reports the key.
 
 .PHONY: book book-clean clean-book book-cache book-serve book-test
 
 book: $(INSTALLED)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Delete the whole build, including the execution cache (next `make book` is cold).
+# Delete the whole build (the next `make book` executes every lesson).
 book-clean clean-book:
 	rm -rf _build
 
-# Print the current mlcourse hash and the cache folder it selects.
+# Print the current mlcourse hash (a change re-executes every lesson).
 book-cache: $(INSTALLED)
-	$(BIN)/python tools/book_cache.py --prune
+	$(BIN)/python tools/book_cache.py
 
 # Read the built book at http://127.0.0.1:8000 (works without a network).
 book-serve:

@@ -5,9 +5,9 @@ machine, and a rebuild with nothing changed takes under 10% of a cold build (no 
 re-executes). Timings are noisy, so they live here and not in the test suite; the tests
 check the deterministic part (the warm rebuild executes no notebook).
 
-The script copies the book's sources into a temporary folder, builds it cold (empty
-execution cache), then again with nothing changed, and prints both times, their ratio,
-and each lesson's execution time as jupyter-cache recorded it.
+The script copies the book's sources into a temporary folder, builds it cold (nothing
+built yet), then again with nothing changed, and prints both times, their ratio, and each
+lesson's execution time as myst-nb recorded it (the lessons execute inline).
 
     python bench/book_build.py
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the book reads: configuration, pages, lessons, the package it executes against
-# (the cache key hashes mlcourse/) and the Sphinx extension in tools/.
+# (the build is keyed by a hash of mlcourse/) and the Sphinx extension in tools/.
 SOURCES = ("_config.yml", "_toc.yml", "book", "lessons", "mlcourse", "tools", "exercises")
 LESSON_LIMIT_S = 60.0
 WARM_GOAL = 0.10

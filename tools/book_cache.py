@@ -1,41 +1,35 @@
-"""Key the book's jupyter-cache by the source of the ``mlcourse`` package.
+"""Execute the book's lessons again when the source of the ``mlcourse`` package changes.
 
-jupyter-cache decides whether a notebook must run again by hashing the notebook's own
-code cells. It cannot see that a lesson imports ``mlcourse``: after a change to
-``mlcourse/activations.py`` the cached outputs would be stale, and the book would show
-numbers and figures that the package no longer produces.
-
-This module fixes that in one place, for every way the book is built:
+The lessons are executed inline (``_config.yml``), while Sphinx reads their pages, and
+Sphinx reads a page again only when its file changed. It cannot see that a lesson imports
+``mlcourse``: after a change to ``mlcourse/activations.py`` the pages would keep stale
+numbers and figures. This module fixes that in one place, for every way the book is built:
 
 * As a Sphinx extension (``_config.yml`` loads it through ``sphinx: local_extensions``),
   it computes a SHA-256 over ``mlcourse/**/*.py`` (paths and contents) when the
-  configuration is read, and points ``nb_execution_cache_path`` at
-  ``_build/.jupyter_cache/<hash>``.
+  configuration is read and stores it in the configuration value ``mlcourse_hash``, which
+  Sphinx compares with the one of the last build.
 
-  - Unchanged package: same folder, same Sphinx configuration, nothing is re-read and
-    nothing re-executes (a warm rebuild only re-checks timestamps).
-  - Changed package: a new, empty folder. The configuration value changed, so Sphinx
-    re-reads every page, and every lesson executes again into the new cache. Cache
-    folders of older hashes are deleted.
+  - Unchanged package: same value, nothing is re-read and nothing re-executes (a warm
+    rebuild only re-checks timestamps).
+  - Changed package: the value changed, so Sphinx re-reads every page and every lesson
+    executes again.
 
-* As a script, ``python tools/book_cache.py`` prints the current key and the cache folder;
-  ``--prune`` deletes the stale folders; ``--clear`` deletes the whole cache.
+* As a script, ``python tools/book_cache.py`` prints the current key.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "mlcourse"
-CACHE_PARENT = Path("_build") / ".jupyter_cache"
 KEY_LENGTH = 16
 
-__all__ = ["cache_folder", "package_hash", "prune", "setup"]
+__all__ = ["package_hash", "setup"]
 
 
 def package_hash(root: Path = ROOT, package: str = PACKAGE) -> str:
@@ -57,54 +51,25 @@ def package_hash(root: Path = ROOT, package: str = PACKAGE) -> str:
     return digest.hexdigest()[:KEY_LENGTH]
 
 
-def cache_folder(root: Path = ROOT, key: str | None = None) -> Path:
-    """The jupyter-cache folder for the given key (default: the current package hash)."""
-    return root / CACHE_PARENT / (key or package_hash(root))
-
-
-def prune(cache_parent: Path, keep: str | None = None) -> list[Path]:
-    """Delete every keyed folder in ``cache_parent`` except ``keep``; return them."""
-    removed = []
-    if cache_parent.is_dir():
-        for child in sorted(cache_parent.iterdir()):
-            if child.is_dir() and child.name != keep and len(child.name) == KEY_LENGTH:
-                shutil.rmtree(child, ignore_errors=True)
-                removed.append(child)
-    return removed
-
-
 def _on_config_inited(app, config) -> None:
     root = Path(app.confdir).resolve()
-    if not (root / PACKAGE).is_dir():
-        return
-    key = package_hash(root)
-    cache_parent = Path(app.outdir).resolve().parent / ".jupyter_cache"
-    config.nb_execution_cache_path = str(cache_parent / key)
-    prune(cache_parent, keep=key)
+    if (root / PACKAGE).is_dir():
+        config.mlcourse_hash = package_hash(root)
 
 
 def setup(app) -> dict:
     """Sphinx entry point."""
-    # Run after myst_nb registered ``nb_execution_cache_path``; priority > 500 = late.
-    app.connect("config-inited", _on_config_inited, priority=900)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    # "env": a different value makes Sphinx read (and so execute) every page again.
+    app.add_config_value("mlcourse_hash", "", "env")
+    app.connect("config-inited", _on_config_inited)
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--prune", action="store_true", help="delete stale cache folders")
-    group.add_argument("--clear", action="store_true", help="delete the whole cache")
     args = parser.parse_args(argv)
-    key = package_hash(args.root)
-    if args.clear:
-        shutil.rmtree(args.root / CACHE_PARENT, ignore_errors=True)
-        print(f"cleared {args.root / CACHE_PARENT}")
-    elif args.prune:
-        for folder in prune(args.root / CACHE_PARENT, keep=key):
-            print(f"removed {folder}")
-    print(f"mlcourse hash {key}; cache folder {cache_folder(args.root, key)}")
+    print(f"mlcourse hash {package_hash(args.root)}")
     return 0
 
 

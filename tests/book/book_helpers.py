@@ -79,8 +79,10 @@ class BuildResult:
 
     @property
     def executed(self) -> list[str]:
-        """Notebooks that were executed (not taken from the cache) during the build."""
-        return re.findall(r"(\S+\.ipynb): Executing notebook", self.log)
+        """Notebooks that were executed during the build (inline, or not from the cache)."""
+        return re.findall(
+            r"(\S+\.ipynb): (?:Executing notebook|Starting inline execution client)", self.log
+        )
 
 
 def run_build(

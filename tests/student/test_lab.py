@@ -7,9 +7,8 @@ the repository. The tests
 
 * open the lesson, run all its cells and check that its MyST renders as in the book
   (admonitions, no raw directives, roles or labels, typeset math) and that no cell failed;
-* run a copy of the lesson whose ``glue`` numbers are written as ``{eval}`` inline
-  expressions (the way to show the quoted numbers in both the book and Lab) and check that
-  every expression shows its value;
+* check that every number the lesson quotes (an ``{eval}`` inline expression, which the
+  book evaluates too) shows its value once the cells above it have run;
 * open the exercise, run it, press *Validate* and read the dialog: the released notebook
   fails (naming the failed cells), a correct attempt succeeds;
 * check that only the student side of nbgrader is there: Validate, but no Formgrader,
@@ -139,31 +138,10 @@ class Lab:
         self.log.close()
 
 
-def _glue_to_eval(nb):
-    """The lesson with every ``{glue:text}`` role written as an ``{eval}`` inline expression.
-
-    ``glue("name", value, display=False)`` becomes ``name = value`` and the role
-    ``{glue:text}`name:.2f``` becomes ``{eval}`format(name, ".2f")```: myst-nb (execution
-    mode ``inline``, ``nb_eval_name_regex`` opened to expressions) and jupyterlab-myst both
-    evaluate it in the kernel and show the text without quotes.
-    """
-    nb = copy.deepcopy(nb)
-    glue_call = re.compile(r'glue\(\s*"(\w+)",\s*(.+?),\s*display=False\)$', re.M)
-    role = re.compile(r"\{glue:text\}`(\w+)(?::([^`]*))?`")
-    expressions = []
-
-    def to_eval(match):
-        name, spec = match.group(1), match.group(2)
-        expression = f'format({name}, "{spec}")' if spec else name
-        expressions.append(expression)
-        return "{eval}`" + expression + "`"
-
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.source = glue_call.sub(r"\1 = \2", cell.source)
-        else:
-            cell.source = role.sub(to_eval, cell.source)
-    return nb, expressions
+def _quoted_expressions(nb) -> list[str]:
+    """The ``{eval}`` inline expressions of a lesson's markdown: the numbers it quotes."""
+    role = re.compile(r"\{eval\}`([^`]+)`")
+    return [e for c in nb.cells if c.cell_type == "markdown" for e in role.findall(c.source)]
 
 
 @pytest.fixture(scope="module")
@@ -177,14 +155,13 @@ def workdir():
 
 @pytest.fixture(scope="module")
 def student_root(workdir):
-    """The folder a student opens: the lesson, its {eval} variant, the exercise, an attempt."""
+    """The folder a student opens: a lesson, an exercise, an attempt at it."""
     root = workdir / "course"
     (root / "lessons").mkdir(parents=True)
     (root / "exercises").mkdir()
     shutil.copy(REPO / "lessons" / f"{LESSON}.ipynb", root / "lessons")
     lesson = nbformat.read(str(REPO / "lessons" / f"{LESSON}.ipynb"), as_version=4)
-    converted, expressions = _glue_to_eval(lesson)
-    nbformat.write(converted, str(root / "lessons" / f"{LESSON}_eval.ipynb"))
+    expressions = _quoted_expressions(lesson)
     shutil.copytree(REPO / "exercises" / EXERCISE, root / "exercises" / EXERCISE)
     released = nbformat.read(
         str(REPO / "exercises" / EXERCISE / f"{EXERCISE}.ipynb"), as_version=4
@@ -335,11 +312,13 @@ def _validate(page: Page) -> str:
 
 
 # --------------------------------------------------------------------------- the lesson
-def test_lesson_renders_its_myst_and_runs(lab, browser):
+def test_lesson_renders_its_myst_runs_and_shows_the_numbers_it_quotes(lab, browser, student_root):
+    _, expressions = student_root
+    assert expressions, f"{LESSON} quotes no numbers: choose a lesson that does"
     page = Page(browser, lab)
     page.open(f"lessons/{LESSON}.ipynb")
     text = page.markdown_text()
-    for raw in ("```{", "{admonition}", ":class:", f"({LESSON[:4]}-", "{glue"):
+    for raw in ("```{", "{admonition}", ":class:", f"({LESSON[:4]}-", "{glue", "{eval}"):
         assert raw not in text, f"raw MyST {raw!r} in the rendered lesson"
     assert page.page.locator(".jp-MarkdownCell .myst-admonition").count() >= 1, "no admonition"
     assert page.page.locator(".jp-MarkdownCell .myst .katex").count() >= 1, "no typeset math"
@@ -352,24 +331,8 @@ def test_lesson_renders_its_myst_and_runs(lab, browser):
         figure.wait_for(state="attached", timeout=180_000)
     except Exception as exc:
         raise AssertionError("no figure after Run All") from exc
-    page.screenshot("lesson")
-    # Errors thrown by an extension (jupyterlab-myst, nbgrader) fail the test; an error
-    # inside JupyterLab's own bundle (jlab_core) is reported but not ours to fix.
-    ours = [e for e in page.errors if "labextensions" in e]
-    assert not ours, ours[:3]
-    for error in page.errors:
-        print("JupyterLab page error (core):", error.splitlines()[0])
-    page.close()
-
-
-def test_numbers_as_inline_expressions_show_in_lab(lab, browser, student_root):
-    _, expressions = student_root
-    assert expressions, f"{LESSON} quotes no glued numbers: choose a lesson that does"
-    page = Page(browser, lab)
-    page.open(f"lessons/{LESSON}_eval.ipynb")
-    page.run_all()
-    assert not page.error_outputs(), page.error_outputs()[:1]
-    # jupyterlab-myst evaluates a cell's expressions once the cells above it have run.
+    # jupyterlab-myst evaluates a cell's {eval} expressions once the cells above it have
+    # run, and shows their values where the book shows them.
     with contextlib.suppress(Exception):
         page.page.wait_for_function(
             """(exprs) => {
@@ -383,8 +346,14 @@ def test_numbers_as_inline_expressions_show_in_lab(lab, browser, student_root):
     text = page.markdown_text()
     left = [e for e in expressions if e in text]
     assert not left, f"inline expressions not evaluated in Lab: {left[:5]}"
-    assert "{eval}" not in text and "glue" not in text
-    page.screenshot("lesson-eval")
+    assert "{eval}" not in text and "{glue" not in text
+    page.screenshot("lesson")
+    # Errors thrown by an extension (jupyterlab-myst, nbgrader) fail the test; an error
+    # inside JupyterLab's own bundle (jlab_core) is reported but not ours to fix.
+    ours = [e for e in page.errors if "labextensions" in e]
+    assert not ours, ours[:3]
+    for error in page.errors:
+        print("JupyterLab page error (core):", error.splitlines()[0])
     page.close()
 
 

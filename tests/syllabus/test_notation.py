@@ -9,9 +9,9 @@ argument name of a library. Each pattern comes with the old sentences it was wri
 (``caught``), so a pattern that stops matching them fails here rather than silently passing
 every notebook.
 
-The lessons also quote numbers in their prose; such a number is glued from the code that
-computes it (myst-nb's ``{glue:text}``), and the last test checks that what is glued is
-computed, not a literal typed into the ``glue`` call.
+The lessons also quote numbers in their prose; such a number is an ``{eval}`` expression of
+the code that computes it, and a test checks that what is quoted is computed, not a literal
+typed into the code only to be quoted.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ RETIRED = {
         [
             r"let $q = \mathcal{N}(\mu, \sigma^2)$ be a single Gaussian.",
             r"$(\mu, \sigma)$ on a parameter grid",
-            r"The forward fit is $\mu =$ {glue:text}`ch03_fwd_mu:.2f`, $\sigma =$",
+            r'The forward fit is $\mu =$ {eval}`f"{fwd_mu:.2f}"`, $\sigma =$',
             r"maximised by $\hat\mu = \frac{1}{m}\sum_i x_i$ and $\hat\sigma^2 = \frac{1}{m}$",
         ],
         [r"$q = \mathcal{N}(\mu, s^2)$", r"$\hat y = \sigma(z)$", r"$\sigma(-3) =$"],
@@ -362,38 +362,40 @@ def test_the_notation_page_lists_the_replacements():
         assert row in page, f"no row {row!r}"
 
 
-# A glued number whose value is a literal typed into the glue call is a number typed into
-# the prose with extra steps: ch05 glued the sawtooth's unit count as `12` instead of
-# counting the units of the network it had built.
-LITERAL_GLUE = re.compile(r"""\bglue\(\s*f?["'][^"']+["']\s*,\s*[-+]?\d[\d_.eE+-]*\s*[,)]""")
+# A quoted number whose value is a literal typed into the code only to be quoted is a
+# number typed into the prose with extra steps: ch05 once quoted the sawtooth's unit count
+# as a typed `12` instead of counting the units of the network it had built. A setting
+# the code uses (`lr = 0.1`, read by the training call) may be quoted: it is what ran.
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
+LITERAL_ASSIGN = re.compile(r"^\s*(\w+)\s*=\s*[-+]?\d[\d_.eE+-]*\s*(?:#.*)?$", re.M)
 
 
-def literal_glues(source: str) -> list[str]:
-    """Every ``glue(name, <number literal>, ...)`` call in the code ``source``."""
-    return [m.group(0) for m in LITERAL_GLUE.finditer(source)]
+def typed_quotes(code: str, markdown: str) -> list[str]:
+    """Names the prose quotes whose only value is a number literal nothing else reads."""
+    quoted = {n for e in EVAL_ROLE.findall(markdown) for n in re.findall(r"[A-Za-z_]\w*", e)}
+    typed = set(LITERAL_ASSIGN.findall(code))
+    body = LITERAL_ASSIGN.sub("", code)
+    return sorted(n for n in quoted & typed if not re.search(rf"\b{n}\b", body))
 
 
-def test_literal_glue_pattern_catches_the_old_code_and_spares_the_new():
-    assert literal_glues('glue("ch05_saw_units_6", 12, display=False)')
-    assert literal_glues("glue('x', 0.5)")
-    for computed in (
-        'glue("ch05_saw_units_6", sum(W.shape[1] for W, _ in deepest.params[:-1]), display=False)',
-        'glue("ch05_saw_layers_6", n_hidden, display=False)',
-        'glue("ch02_tiny", float(np.finfo(float).tiny), display=False)',
-        'glue(f"ch01_risk_{name}", float(value), display=False)',
-    ):
-        assert not literal_glues(computed), computed
+def test_typed_quote_pattern_catches_the_old_code_and_spares_the_new():
+    prose = "a network of {eval}`saw_units_6` units, trained at rate {eval}`lr`"
+    assert typed_quotes("saw_units_6 = 12\nlr = 0.1\ntrain(net, lr=lr)", prose) == ["saw_units_6"]
+    counted = "saw_units_6 = sum(W.shape[1] for W, _ in deepest.params[:-1])\nlr = 0.1\nf(lr)"
+    assert typed_quotes(counted, prose) == []
+    assert typed_quotes("x = 0.5  # typed", "{eval}`f'{x:.1f}'`") == ["x"]
 
 
 LESSONS = sorted(REPO.glob("lessons/*.ipynb"))
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_glued_numbers_are_computed_not_typed(path):
+def test_quoted_numbers_are_computed_not_typed(path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    typed = literal_glues(code)
-    assert not typed, f"{path.name}: glued literals, compute them instead: {typed}"
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    typed = typed_quotes(code, markdown)
+    assert not typed, f"{path.name}: quoted literals, compute them instead: {typed}"
 
 
 # The same rules for what the code shows a reader: the labels its print calls write, and
