@@ -202,6 +202,15 @@ def parse_page(path: Path) -> _PageParser:
     return parser
 
 
+# The inline expression a lesson quotes a number with: {eval}`f"{kl_pq:.3f}"`.
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
+
+
+def quoted_expressions(markdown: str) -> list[str]:
+    """The ``{eval}`` expressions of some lesson markdown, in order."""
+    return EVAL_ROLE.findall(markdown)
+
+
 def normalise(text: str) -> str:
     """Collapse all whitespace to single spaces (code in HTML is split into spans)."""
     return " ".join(html.unescape(text).split())

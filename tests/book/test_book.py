@@ -21,6 +21,7 @@ from .book_helpers import (
     BOOK_PAGES,
     BOOK_TITLE,
     BUILD_DIR,
+    EVAL_ROLE,
     HTML_DIR,
     LESSONS,
     PATH_OUTPUT,
@@ -613,9 +614,6 @@ def test_page_weight_counts_html_and_images(tmp_path):
     )
     total, files = page_weight(page)
     assert files == ["a.png"] and total == page.stat().st_size + 1000
-
-
-EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 
 
 def _loaded_and_stored(source: str) -> tuple[set[str], set[str]]:

@@ -25,7 +25,6 @@ import copy
 import itertools
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -39,6 +38,7 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
+from ..book.book_helpers import quoted_expressions
 from ..chromium import launched
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -138,12 +138,6 @@ class Lab:
         self.log.close()
 
 
-def _quoted_expressions(nb) -> list[str]:
-    """The ``{eval}`` inline expressions of a lesson's markdown: the numbers it quotes."""
-    role = re.compile(r"\{eval\}`([^`]+)`")
-    return [e for c in nb.cells if c.cell_type == "markdown" for e in role.findall(c.source)]
-
-
 @pytest.fixture(scope="module")
 def workdir():
     root = Path(tempfile.mkdtemp(prefix="mlcourse-lab-"))
@@ -161,7 +155,9 @@ def student_root(workdir):
     (root / "exercises").mkdir()
     shutil.copy(REPO / "lessons" / f"{LESSON}.ipynb", root / "lessons")
     lesson = nbformat.read(str(REPO / "lessons" / f"{LESSON}.ipynb"), as_version=4)
-    expressions = _quoted_expressions(lesson)
+    expressions = [
+        e for c in lesson.cells if c.cell_type == "markdown" for e in quoted_expressions(c.source)
+    ]
     shutil.copytree(REPO / "exercises" / EXERCISE, root / "exercises" / EXERCISE)
     released = nbformat.read(
         str(REPO / "exercises" / EXERCISE / f"{EXERCISE}.ipynb"), as_version=4

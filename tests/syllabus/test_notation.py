@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from ..book.book_helpers import quoted_expressions
+
 REPO = Path(__file__).resolve().parents[2]
 
 # name: (pattern, why, old text the pattern must catch, correct text it must leave alone)
@@ -366,13 +368,12 @@ def test_the_notation_page_lists_the_replacements():
 # number typed into the prose with extra steps: ch05 once quoted the sawtooth's unit count
 # as a typed `12` instead of counting the units of the network it had built. A setting
 # the code uses (`lr = 0.1`, read by the training call) may be quoted: it is what ran.
-EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 LITERAL_ASSIGN = re.compile(r"^\s*(\w+)\s*=\s*[-+]?\d[\d_.eE+-]*\s*(?:#.*)?$", re.M)
 
 
 def typed_quotes(code: str, markdown: str) -> list[str]:
     """Names the prose quotes whose only value is a number literal nothing else reads."""
-    quoted = {n for e in EVAL_ROLE.findall(markdown) for n in re.findall(r"[A-Za-z_]\w*", e)}
+    quoted = {n for e in quoted_expressions(markdown) for n in re.findall(r"[A-Za-z_]\w*", e)}
     typed = set(LITERAL_ASSIGN.findall(code))
     body = LITERAL_ASSIGN.sub("", code)
     return sorted(n for n in quoted & typed if not re.search(rf"\b{n}\b", body))
