@@ -4,8 +4,9 @@ book/notation.md fixes one meaning per symbol. The lecture decks (and earlier dr
 lessons and assignments) used some letters for a second thing; each pattern below matches
 one such use in the markdown of a lesson or of an assignment's instructions, and in the
 pages of the book around them (book/exercises/*.md; not book/notation.md, whose tables quote
-the decks' letters on purpose). Code cells are not scanned: there `L` or `sigma` can be an
-argument name of a library. Each pattern comes with the old sentences it was written against
+the decks' letters on purpose). In code cells only what a reader reads as text is scanned:
+string literals with mathtext (the `$...$` of figure labels and titles) and comments; the
+code itself is not, since `L` or `sigma` can be an argument name of a library. Each pattern comes with the old sentences it was written against
 (``caught``), so a pattern that stops matching them fails here rather than silently passing
 every notebook.
 
@@ -16,8 +17,10 @@ typed into the code only to be quoted.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -265,6 +268,18 @@ RETIRED = {
             r"output weights $w^{(2)}_m$",
         ],
     ),
+    "v_t as momentum's running direction": (
+        r"(?<![A-Za-z\\])v_t = \\rho|\\rho\\?,?\s*v_\{t-1\}|\\alpha\\?,?\s*v_t\b",
+        "v_t accumulates squared gradients (AdaGrad, RMSprop, Adam); momentum's direction is"
+        " omega_t",
+        [r"- **Momentum**: $v_t = \rho\, v_{t-1} + \nabla_t$, $w_{t+1} = w_t - \alpha v_t$: a"],
+        [
+            r"- **Momentum**: $\omega_t = \rho\, \omega_{t-1} + \nabla_t$ from $\omega_0 = 0$, and",
+            r"$w_{t+1} = w_t - \alpha\, \omega_t$: a running direction",
+            r"v_t &= \beta_2 v_{t-1} + (1 - \beta_2) \nabla_t^2, \\",
+            r"$\hat v_t = v_t / (1 - \beta_2^t)$",
+        ],
+    ),
     "P for the number of parameters": (
         r"parameters,? \$?P\b|\$P\$ (?:parameters|weights)|\$2P\$",
         "P is a distribution; the number of parameters is |Theta|",
@@ -297,6 +312,27 @@ def markdown_of(path: Path) -> str:
     return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
+def code_texts_of(path: Path) -> str:
+    """The text a reader reads in a notebook's code cells: comments and mathtext strings.
+
+    A string literal counts when it holds a ``$`` (matplotlib typesets ``$...$`` in labels,
+    titles and legends); IPython magics and shell lines are blanked before tokenizing.
+    """
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    texts = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        lines = "".join(cell["source"]).split("\n")
+        code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.COMMENT or (
+                token.type == tokenize.STRING and "$" in token.string
+            ):
+                texts.append(token.string)
+    return "\n".join(texts)
+
+
 def retired_uses(text: str) -> list[tuple[str, str]]:
     """Every retired use of a symbol in ``text``, as ``(name of the rule, matched text)``."""
     found = []
@@ -316,7 +352,7 @@ NOTEBOOKS = sorted(
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
 def test_no_retired_use_of_a_symbol(path):
-    found = retired_uses(markdown_of(path))
+    found = retired_uses(markdown_of(path) + "\n" + code_texts_of(path))
     assert not found, f"{path.relative_to(REPO)}:\n" + "\n".join(
         f"  {name}: {text!r} ({RETIRED[name][1]})" for name, text in found
     )
@@ -333,6 +369,28 @@ def test_no_retired_use_of_a_symbol_in_a_book_page(path):
     assert not found, f"{path.relative_to(REPO)}:\n" + "\n".join(
         f"  {name}: {text!r} ({RETIRED[name][1]})" for name, text in found
     )
+
+
+def test_figure_labels_and_comments_of_code_cells_are_scanned(tmp_path):
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": [
+                    "%matplotlib inline\n",
+                    "sigma = 2.0  # an argument name, not text\n",
+                    'ax.set_title(r"$\\mathcal{N}(\\mu, \\sigma^2)$")\n',
+                    "# the margin $m = y z$\n",
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    found = {name for name, _text in retired_uses(code_texts_of(path))}
+    assert found == {"sigma as a standard deviation", "m as a margin"}
+    assert "sigma = 2.0" not in code_texts_of(path)
 
 
 def test_the_book_pages_are_scanned():
@@ -355,11 +413,14 @@ def test_the_notation_page_lists_the_replacements():
         assert symbol in page, symbol
     # the margin of chapter 1 has its own letter, not m (an index of units)
     assert re.search(r"^\| \$r\$ \| the margin", page, re.MULTILINE), "no row for the margin r"
-    # chapter 8's gradients and Adam's first moment have letters of their own (not g, not m)
+    # chapter 8's gradients and the optimisers' running averages have letters of their own
+    # (not g, not m; momentum's direction is not v_t, which accumulates squared gradients)
     for row in (
         r"| $\bar v$ | the gradient",
         r"| $\nabla_t$ | the gradient",
-        r"| $\omega_t$ | Adam's",
+        r"| $\omega_t$ | an optimiser's running direction: momentum's",
+        r"| $v_t$ | the running sum (AdaGrad) or moving average",
+        r"| $\hat\omega_t$, $\hat v_t$ | Adam's bias-corrected estimates",
     ):
         assert row in page, f"no row {row!r}"
 
