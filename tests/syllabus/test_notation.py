@@ -6,9 +6,9 @@ one such use in the markdown of a lesson or of an assignment's instructions, and
 pages of the book around them (book/exercises/*.md; not book/notation.md, whose tables quote
 the decks' letters on purpose). In code cells only what a reader reads as text is scanned:
 string literals with mathtext (the `$...$` of figure labels and titles) and comments; the
-code itself is not, since `L` or `sigma` can be an argument name of a library. Each pattern comes with the old sentences it was written against
-(``caught``), so a pattern that stops matching them fails here rather than silently passing
-every notebook.
+code itself is not, since `L` or `sigma` can be an argument name of a library. Each pattern
+comes with the old sentences it was written against (``caught``), so a pattern that stops
+matching them fails here rather than silently passing every notebook.
 
 The lessons also quote numbers in their prose; such a number is an ``{eval}`` expression of
 the code that computes it, and a test checks that what is quoted is computed, not a literal
@@ -274,7 +274,7 @@ RETIRED = {
         " omega_t",
         [r"- **Momentum**: $v_t = \rho\, v_{t-1} + \nabla_t$, $w_{t+1} = w_t - \alpha v_t$: a"],
         [
-            r"- **Momentum**: $\omega_t = \rho\, \omega_{t-1} + \nabla_t$ from $\omega_0 = 0$, and",
+            r"- **Momentum**: $\omega_t = \rho\, \omega_{t-1} + \nabla_t$ from $\omega_0 = 0$",
             r"$w_{t+1} = w_t - \alpha\, \omega_t$: a running direction",
             r"v_t &= \beta_2 v_{t-1} + (1 - \beta_2) \nabla_t^2, \\",
             r"$\hat v_t = v_t / (1 - \beta_2^t)$",
