@@ -1,10 +1,12 @@
 """The student kernel's side of the judge: answer requests with plain data.
 
-The judge sends one request per ``execute_request`` (``handle(text)``). A request names a
-target (a name in the student's namespace, or a handle made earlier) and an operation;
-the answer goes back as a display message of type :data:`MIME` holding the result in the
-form of :mod:`mlgrade.wire`, so a student's object never leaves this kernel: it stays in a
-table here and the judge receives a handle.
+The judge's first request in one of its cells starts :func:`serve` here (one
+``execute_request``); from then on every request is the reply to this kernel's last
+``input()`` prompt and every answer the prompt of the next one (:data:`SERVE`), until the
+judge replies with an empty line at the end of its cell. A request names a target (a name
+in the student's namespace, or a handle made earlier) and an operation; the answer holds
+the result in the form of :mod:`mlgrade.wire`, so a student's object never leaves this
+kernel: it stays in a table here and the judge receives a handle.
 
 Everything in this module runs in the student's interpreter, which the student controls:
 nothing here is trusted, and nothing the judge decides depends on it behaving. A student
@@ -20,9 +22,9 @@ from typing import Any
 
 from . import wire
 
-__all__ = ["CALLBACK", "MIME", "handle"]
+__all__ = ["CALLBACK", "SERVE", "answer", "serve"]
 
-MIME = "application/x-mlgrade-reply+json"
+SERVE = "mlgrade-serve:"  # prefix of the input() prompt that carries an answer
 CALLBACK = "mlgrade-callback:"  # prefix of an input() prompt that calls back into the judge
 _HANDLES: dict[int, Any] = {}
 
@@ -155,16 +157,14 @@ def _run(request: dict) -> Any:
     raise ValueError(f"unknown request {op!r}")
 
 
-def handle(text: str) -> None:
-    """Answer one request of the judge (published as a display message of type MIME)."""
+def answer(text: str) -> str:
+    """The answer to one request of the judge, as JSON text: ``{"ok": ...}`` or
+    ``{"raised": ...}`` (what the student's code raised), with the warnings it emitted."""
     import json
 
-    from IPython.display import publish_display_data
-
-    request = json.loads(text)
     _WARNINGS.clear()
     try:
-        result = {"ok": wire.encode(_run(request), _make_ref)}
+        result = {"ok": wire.encode(_run(json.loads(text)), _make_ref)}
     except BaseException as exc:  # the student's code raised: tell the judge what and where
         lines = traceback.format_exception_only(type(exc), exc)
         result = {"raised": {"type": type(exc).__name__, "message": "".join(lines)[-2000:]}}
@@ -172,4 +172,16 @@ def handle(text: str) -> None:
             result["raised"]["fatal"] = True
     if _WARNINGS:
         result["warnings"] = list(_WARNINGS)
-    publish_display_data({MIME: json.dumps(result, allow_nan=True)})
+    return json.dumps(result, allow_nan=True)
+
+
+def serve() -> None:
+    """Answer the judge's requests until it sends an empty one.
+
+    Each answer is the prompt of the next ``input()`` (after :data:`SERVE`), and each
+    request the judge's reply to it: two messages a request, where a whole execution per
+    request costs several and IPython's work on each cell.
+    """
+    prompt = SERVE  # the first prompt carries no answer: ready
+    while text := input(prompt):
+        prompt = SERVE + answer(text)

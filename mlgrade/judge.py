@@ -24,7 +24,7 @@ import warnings
 from typing import Any
 
 from . import wire
-from .agent import CALLBACK, MIME
+from .agent import CALLBACK, SERVE
 
 __all__ = ["RemoteRef", "StudentError", "bind", "connect", "is_remote", "own", "student_gone"]
 
@@ -54,7 +54,16 @@ def _student_exception(kind: str, message: str) -> StudentError:
 
 
 class _Remote:
-    """A client of the student's kernel that sends one request at a time."""
+    """A client of the student's kernel that sends one request at a time.
+
+    Requests travel on the kernel's input channel: the first request of a judge cell starts
+    :func:`mlgrade.agent.serve` there (one ``execute_request``), and from then on each
+    request is the reply to the student kernel's last ``input()`` prompt and each answer the
+    prompt of the next (:data:`mlgrade.agent.SERVE`). :meth:`close`, run after every judge
+    cell (a ``post_execute`` hook, see :func:`connect`), ends that session, so the student's
+    kernel is idle again before the grader runs the student's next cell. A function of the
+    test's that the student's code calls asks on the same channel, with :data:`CALLBACK`.
+    """
 
     def __init__(self, connection_file: str, timeout: float):
         from jupyter_client import BlockingKernelClient
@@ -63,9 +72,11 @@ class _Remote:
         self.kc.load_connection_file()
         self.kc.start_channels()
         self.timeout = timeout
-        # One wait on both channels: the student's output and results come on iopub, its
-        # calls of the judge's functions on stdin (while it waits for the answer, iopub is
-        # silent, so waiting on iopub alone cost a full poll interval per call).
+        self._session: str | None = None  # msg_id of the running serve(), if any
+        self._waiting = False  # serve() waits for our next line
+        self._printed: list[str] = []  # what the student's code printed, not yet shown
+        # One wait on both channels: the answers and the callbacks come on stdin, the
+        # student's printed output and the end of serve() on iopub.
         import zmq
 
         self._poller = zmq.Poller()
@@ -76,59 +87,107 @@ class _Remote:
         gone = _STATE["gone"]
         if gone:
             raise StudentError(f"the student's kernel is not running ({gone})")
-        text = json.dumps(payload, allow_nan=True)
-        code = f"__import__('mlgrade.agent', fromlist=['handle']).handle({text!r})"
-        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=True)
-        replies, printed, idle = [], [], False
-        deadline = time.monotonic() + self.timeout
-        while not idle:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self._interrupt()
-                _STATE["gone"] = f"no answer within {self.timeout:g} s"
-                raise TimeoutError(f"the student's code did not answer within {self.timeout:g} s")
-            if self._answer_callbacks(msg_id):  # the student's code is making progress
-                deadline = time.monotonic() + self.timeout
-            try:
-                msg = self.kc.get_iopub_msg(timeout=0)
-            except Exception:  # queue.Empty: wait for the next message on either channel
-                self._poller.poll(1000 * min(left, 1.0))
-                continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = msg.get("msg_type"), msg.get("content", {})
-            if kind == "display_data" and MIME in content.get("data", {}):
-                replies.append(content["data"][MIME])
-            elif kind == "stream":
-                printed.append(str(content.get("text", "")))
-            elif kind == "error":
-                raise _student_exception(str(content.get("ename")), str(content.get("evalue")))
-            elif kind == "status" and content.get("execution_state") == "idle":
-                idle = True
-        _show(printed)
-        if len(replies) != 1 or not isinstance(replies[0], str):
+        if self._session is None:
+            code = "__import__('mlgrade.agent', fromlist=['serve']).serve()"
+            self._session = self.kc.execute(
+                code, silent=True, store_history=False, allow_stdin=True
+            )
+            if self._prompt() != SERVE:
+                raise StudentError("the student's kernel gave no readable answer")
+        self._send(json.dumps(payload, allow_nan=True))
+        text = self._prompt()
+        _show(self._printed)
+        self._printed = []
+        if not text.startswith(SERVE):
             raise StudentError("the student's kernel gave no readable answer")
-        answer = _envelope(replies[0])
+        answer = _envelope(text[len(SERVE) :])
         _rewarn(answer.get("warnings"))
         if "raised" in answer:
             raised = answer["raised"] if isinstance(answer["raised"], dict) else {}
             raise _student_exception(str(raised.get("type")), str(raised.get("message", "")))
         return wire.decode(answer["ok"], _as_ref)
 
-    def _answer_callbacks(self, msg_id: str) -> bool:
-        """Run the judge's functions the student's code calls (input requests), on data;
-        whether there was one."""
-        answered = False
+    def _send(self, line: str) -> None:
+        self._waiting = False
+        self.kc.input(line)
+
+    def _prompt(self) -> str:
+        """The next prompt of serve(), answering the test's callbacks on the way."""
+        deadline = time.monotonic() + self.timeout
         while True:
-            try:
-                msg = self.kc.get_stdin_msg(timeout=0.0)
-            except Exception:  # queue.Empty
-                return answered
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._interrupt()
+                _STATE["gone"] = f"no answer within {self.timeout:g} s"
+                raise TimeoutError(f"the student's code did not answer within {self.timeout:g} s")
+            prompt = self._stdin_prompt()
+            if prompt is not None:
+                if prompt.startswith(SERVE):
+                    self._waiting = True
+                    return prompt
+                self._send(_callback(prompt))  # the student's code is making progress
+                deadline = time.monotonic() + self.timeout
                 continue
-            prompt = str(msg.get("content", {}).get("prompt", ""))
-            self.kc.input(_callback(prompt))
-            answered = True
+            if not self._iopub():
+                self._poller.poll(1000 * min(left, 1.0))
+
+    def _stdin_prompt(self) -> str | None:
+        try:
+            msg = self.kc.get_stdin_msg(timeout=0.0)
+        except Exception:  # queue.Empty
+            return None
+        if msg.get("parent_header", {}).get("msg_id") != self._session:
+            return None
+        return str(msg.get("content", {}).get("prompt", ""))
+
+    def _iopub(self) -> bool:
+        """Read one message of the student's kernel's iopub channel; whether there was one.
+
+        The student's printed output is kept to be shown; an error or the end of serve()
+        ends the session (the agent was replaced or broken: no answer will come).
+        """
+        try:
+            msg = self.kc.get_iopub_msg(timeout=0)
+        except Exception:  # queue.Empty
+            return False
+        if msg.get("parent_header", {}).get("msg_id") != self._session:
+            return True
+        kind, content = msg.get("msg_type"), msg.get("content", {})
+        if kind == "stream":
+            self._printed.append(str(content.get("text", "")))
+        elif kind == "error":
+            self._session, self._waiting = None, False
+            raise _student_exception(str(content.get("ename")), str(content.get("evalue")))
+        elif kind == "status" and content.get("execution_state") == "idle":
+            self._session, self._waiting = None, False
+            raise StudentError("the student's kernel gave no readable answer")
+        return True
+
+    def close(self) -> None:
+        """End the session: serve() returns and the student's kernel is idle again.
+
+        Every prompt still coming (an answer after an interrupt, a callback) is replied to
+        with an empty line; if the kernel is not idle within a few seconds (a student's code
+        that ignores the interrupt), it is left to the grader, whose next cell in that
+        kernel then times out.
+        """
+        if self._session is None:
+            return
+        if self._waiting:
+            self._send("")
+        deadline = time.monotonic() + min(self.timeout, 5.0)
+        try:
+            while self._session is not None and time.monotonic() < deadline:
+                if self._stdin_prompt() is not None:
+                    self._send("")
+                elif not self._iopub():
+                    self._poller.poll(50)
+        except StudentError:  # the session has ended (idle, or serve() raised)
+            pass
+        finally:
+            self._session, self._waiting = None, False
+            _show(self._printed)
+            self._printed = []
 
     def _interrupt(self) -> None:
         try:
@@ -343,6 +402,14 @@ def connect(connection_file: str, timeout: float = 60.0) -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((Exception,), _short_traceback)
+        shell.events.register("post_execute", _end_session)
+
+
+def _end_session() -> None:
+    """After every judge cell: the student's kernel is left idle (see :class:`_Remote`)."""
+    client = _STATE["client"]
+    if client is not None:
+        client.close()
 
 
 def short_traceback(etype, value, tb, cell_names: dict) -> list[str]:

@@ -256,6 +256,73 @@ def test_memory_hog_gets_a_memory_error_not_the_machine(tmp_path):
     assert record["student_kernel"] == "ran to the end"
 
 
+# The judge's requests travel on the student kernel's input channel (mlgrade.agent.serve):
+# the student's code can write on it, break the agent, print or hang while it is open.
+CHANNEL_ATTACKS = {
+    "forges an answer prompt": """\
+def softplus(z):
+    input('mlgrade-serve:{"ok": 0.7}')
+    return np.zeros(7)
+""",
+    "replaces the agent's loop": """\
+import mlgrade.agent
+mlgrade.agent.serve = lambda: None
+def softplus(z):
+    return np.zeros(7)
+""",
+    "breaks the agent's answers": """\
+import mlgrade.agent
+def _broken(text):
+    raise SystemExit
+mlgrade.agent.answer = _broken
+def softplus(z):
+    return np.zeros(7)
+""",
+    "asks for input itself": """\
+def softplus(z):
+    return np.full(7, float(input("a number, please")))
+""",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(CHANNEL_ATTACKS))
+def test_attacks_on_the_request_channel_fail_and_leave_the_kernel_usable(tmp_path, attack):
+    after = "print('after', 6 * 7)"
+    nb, record = _execute(tmp_path, _notebook(CHANNEL_ATTACKS[attack], extra=after), timeout=10)
+    errors = _errors(nb.cells[2])
+    assert errors, f"{attack}: the test cell passed"
+    assert all("grader code" not in e for e in errors)
+    # the student's next cell runs at once in a kernel that is idle again
+    printed = "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    assert "after 42" in printed and _errors(nb.cells[3]) == []
+    assert record["student_kernel"] == "ran to the end"
+
+
+def test_what_the_students_code_prints_during_a_test_is_shown_in_the_test(tmp_path):
+    chatty = HONEST.replace("    return", "    print('computing', len(np.atleast_1d(z)))\n    return")
+    nb, _ = _execute(tmp_path, _notebook(chatty, extra="print('next cell')"))
+    assert _errors(nb.cells[2]) == []
+    shown = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert shown.count("computing 7") == 1 and "computing 1" in shown
+    assert "next cell" in "".join(o.get("text", "") for o in nb.cells[3].outputs)
+
+
+def test_a_call_that_hangs_and_ignores_the_interrupt_fails_only_its_test(tmp_path):
+    hang = """\
+import time
+def softplus(z):
+    while True:
+        try:
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+"""
+    nb, record = _execute(tmp_path, _notebook(hang, extra="print('after')"), timeout=3)
+    assert any("did not answer" in e for e in _errors(nb.cells[2]))
+    # the grader stops the kernel, and the run goes on to the end of the notebook
+    assert record["student_kernel"].startswith("stopped after")
+
+
 def test_student_source_rules_read_the_submitted_text():
     from mlgrade.scratch import definition_source, reachable_definitions
 
