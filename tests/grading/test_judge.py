@@ -299,7 +299,8 @@ def test_attacks_on_the_request_channel_fail_and_leave_the_kernel_usable(tmp_pat
 
 
 def test_what_the_students_code_prints_during_a_test_is_shown_in_the_test(tmp_path):
-    chatty = HONEST.replace("    return", "    print('computing', len(np.atleast_1d(z)))\n    return")
+    report = "    print('computing', len(np.atleast_1d(z)))\n"
+    chatty = HONEST.replace("    return", report + "    return")
     nb, _ = _execute(tmp_path, _notebook(chatty, extra="print('next cell')"))
     assert _errors(nb.cells[2]) == []
     shown = "".join(o.get("text", "") for o in nb.cells[2].outputs)
