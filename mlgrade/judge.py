@@ -131,14 +131,19 @@ class _Remote:
             if not self._iopub():
                 self._poller.poll(1000 * min(left, 1.0))
 
-    def _stdin_prompt(self) -> str | None:
+    def _message(self, read) -> tuple[bool, dict | None]:
+        """One message from a channel (``read``, its non-blocking read): whether there was
+        one, and the message if it belongs to the running serve() (else None)."""
         try:
-            msg = self.kc.get_stdin_msg(timeout=0.0)
+            msg = read(timeout=0)
         except Exception:  # queue.Empty
-            return None
-        if msg.get("parent_header", {}).get("msg_id") != self._session:
-            return None
-        return str(msg.get("content", {}).get("prompt", ""))
+            return False, None
+        ours = msg.get("parent_header", {}).get("msg_id") == self._session
+        return True, msg if ours else None
+
+    def _stdin_prompt(self) -> str | None:
+        _, msg = self._message(self.kc.get_stdin_msg)
+        return None if msg is None else str(msg.get("content", {}).get("prompt", ""))
 
     def _iopub(self) -> bool:
         """Read one message of the student's kernel's iopub channel; whether there was one.
@@ -146,12 +151,9 @@ class _Remote:
         The student's printed output is kept to be shown; an error or the end of serve()
         ends the session (the agent was replaced or broken: no answer will come).
         """
-        try:
-            msg = self.kc.get_iopub_msg(timeout=0)
-        except Exception:  # queue.Empty
-            return False
-        if msg.get("parent_header", {}).get("msg_id") != self._session:
-            return True
+        read, msg = self._message(self.kc.get_iopub_msg)
+        if msg is None:
+            return read
         kind, content = msg.get("msg_type"), msg.get("content", {})
         if kind == "stream":
             self._printed.append(str(content.get("text", "")))

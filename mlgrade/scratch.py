@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 
 __all__ = [
     "DYNAMIC",
+    "blank_magics",
     "definition_source",
     "parse_cell",
     "reachable_definitions",
@@ -46,10 +47,16 @@ _DUNDER_ATTRS = {"__dict__", "__globals__", "__builtins__", "__subclasses__", "_
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
+def blank_magics(source: str) -> str:
+    """A code cell's source with its IPython magic and shell lines (``%``, ``!``) blanked:
+    plain Python, on the same line numbers."""
+    return _MAGIC.sub("", source)
+
+
 def parse_cell(source: str) -> ast.Module | None:
     """The AST of a code cell (IPython magics and shell lines blanked), or None."""
     try:
-        return ast.parse(_MAGIC.sub("", source))
+        return ast.parse(blank_magics(source))
     except SyntaxError:
         return None
 

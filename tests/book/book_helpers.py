@@ -11,6 +11,7 @@ working tree without racing on ``_build``.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import html
@@ -209,6 +210,17 @@ EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 def quoted_expressions(markdown: str) -> list[str]:
     """The ``{eval}`` expressions of some lesson markdown, in order."""
     return EVAL_ROLE.findall(markdown)
+
+
+def quoted_names(markdown: str) -> set[str]:
+    """The variables the ``{eval}`` expressions of some lesson markdown read (parsed, so the
+    ``f`` of a format spec such as ``:.3f`` is not taken for a name)."""
+    return {
+        node.id
+        for expression in quoted_expressions(markdown)
+        for node in ast.walk(ast.parse(expression, mode="eval"))
+        if isinstance(node, ast.Name)
+    }
 
 
 def normalise(text: str) -> str:

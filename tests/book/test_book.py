@@ -17,6 +17,8 @@ import textwrap
 
 import pytest
 
+from mlgrade.scratch import blank_magics
+
 from .book_helpers import (
     BOOK_PAGES,
     BOOK_TITLE,
@@ -37,6 +39,7 @@ from .book_helpers import (
     parse_page,
     protected_lines,
     public_text,
+    quoted_names,
     run_build,
     secret_lines,
 )
@@ -617,10 +620,9 @@ def test_page_weight_counts_html_and_images(tmp_path):
 
 
 def _loaded_and_stored(source: str) -> tuple[set[str], set[str]]:
-    """Names a piece of code reads, and names it binds by a plain ``name = ...``."""
-    code = "\n".join("" if line.lstrip()[:1] in "%!" else line for line in source.splitlines())
+    """Names a code cell reads, and names it binds by a plain ``name = ...``."""
     loaded, stored = set(), set()
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(ast.parse(blank_magics(source))):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             loaded.add(node.id)
         elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
@@ -639,8 +641,7 @@ def quoted_but_unused(notebook: dict) -> list[str]:
             loaded |= reads
             stored |= writes
         elif cell["cell_type"] == "markdown":
-            for expression in EVAL_ROLE.findall(source):
-                loaded |= _loaded_and_stored(expression)[0]
+            loaded |= quoted_names(source)
     return sorted(n for n in stored - loaded if not n.startswith("_"))
 
 

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from ..book.book_helpers import quoted_expressions
+from mlgrade.scratch import blank_magics
+
+from ..book.book_helpers import quoted_names
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -323,8 +325,7 @@ def code_texts_of(path: Path) -> str:
     for cell in cells:
         if cell["cell_type"] != "code":
             continue
-        lines = "".join(cell["source"]).split("\n")
-        code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+        code = blank_magics("".join(cell["source"]))
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
             if token.type == tokenize.COMMENT or (
                 token.type == tokenize.STRING and "$" in token.string
@@ -434,7 +435,7 @@ LITERAL_ASSIGN = re.compile(r"^\s*(\w+)\s*=\s*[-+]?\d[\d_.eE+-]*\s*(?:#.*)?$", r
 
 def typed_quotes(code: str, markdown: str) -> list[str]:
     """Names the prose quotes whose only value is a number literal nothing else reads."""
-    quoted = {n for e in quoted_expressions(markdown) for n in re.findall(r"[A-Za-z_]\w*", e)}
+    quoted = quoted_names(markdown)
     typed = set(LITERAL_ASSIGN.findall(code))
     body = LITERAL_ASSIGN.sub("", code)
     return sorted(n for n in quoted & typed if not re.search(rf"\b{n}\b", body))
