@@ -65,6 +65,7 @@ __all__ = [
     "check_probabilities",
     "check_same_shape",
     "checked",
+    "decay_rate",
     "finite_array",
     "format_index",
     "learning_rate",
@@ -439,13 +440,20 @@ def check_positive(value, name: str, what: str = "number") -> float:
         ``"lr is -0.1; expected a positive finite learning rate"`` (``what`` names the
         quantity).
     """
-    try:
-        number = float(value) if np.ndim(value) == 0 else float("nan")  # no arrays
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not np.isfinite(number) or number <= 0:
+    number = _scalar(value)
+    if not np.isfinite(number) or number <= 0:
         raise ValueError(f"{name} is {value!r}; expected a positive finite {what}")
     return number
+
+
+def _scalar(value) -> float:
+    """``value`` as a ``float`` if it is a real scalar (not a bool, not an array), else NaN."""
+    if isinstance(value, bool):
+        return float("nan")
+    try:
+        return float(value) if np.ndim(value) == 0 else float("nan")  # no arrays
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def learning_rate(lr, name: str = "lr") -> float:
@@ -457,6 +465,22 @@ def learning_rate(lr, name: str = "lr") -> float:
         ``"lr is -0.1; expected a positive finite learning rate"``.
     """
     return check_positive(lr, name, "learning rate")
+
+
+def decay_rate(value, name: str) -> float:
+    r"""A decay rate in :math:`[0, 1)` as a ``float``, for :func:`checked` (``rho=decay_rate``):
+    momentum's :math:`\rho`, RMSprop's :math:`\beta_2`, Adam's :math:`\beta_1` and
+    :math:`\beta_2`.
+
+    Raises
+    ------
+    ValueError
+        ``"rho is 1.0; expected a decay rate in [0, 1)"``.
+    """
+    number = _scalar(value)
+    if not 0 <= number < 1:  # NaN fails it too
+        raise ValueError(f"{name} is {value!r}; expected a decay rate in [0, 1)")
+    return number
 
 
 class UnknownNameError(KeyError, ValueError):

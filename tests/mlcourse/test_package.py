@@ -51,7 +51,16 @@ API = {
     "layers": ["linear_forward", "linear_backward", "activation_forward", "activation_backward"],
     "mlp": ["MLP"],
     "perceptron": ["Perceptron", "LogisticRegression"],
-    "optim": ["sgd_step", "minibatches", "train"],
+    "optim": [
+        "sgd_step",
+        "minibatches",
+        "train",
+        "Optimiser",
+        "Momentum",
+        "AdaGrad",
+        "RMSprop",
+        "Adam",
+    ],
     "gradcheck": ["numerical_gradient", "relative_error", "check_gradient"],
     "likelihood": ["bernoulli_log_likelihood", "bernoulli_mle", "gaussian_mle"],
     "shapes": ["count_parameters", "forward_cost", "linear_regions_lower_bound"],
@@ -138,6 +147,21 @@ def test_a_printed_function_is_one_line_of_checks_then_its_formula(name):
     decorators, names = _body_names(getattr(mlcourse, name))
     assert len(decorators) == 1 and decorators[0].func.id == "checked"
     assert not sorted(n for n in names if n.startswith("_")), "a private helper in the body"
+
+
+# ch08 prints the update rules of the optimisers: each is the formula, with no helper and
+# no check in between (Optimiser.step checks the gradients before it calls them).
+OPTIMISERS = ["Momentum", "AdaGrad", "RMSprop", "Adam"]
+FORMULA_NAMES = {"self", "w", "grad", "state", "np", "sqrt", "t", "lr", "eps"}
+FORMULA_NAMES |= {"rho", "beta1", "beta2", "betas", "omega", "v", "omega_hat", "v_hat"}
+
+
+@pytest.mark.parametrize("name", OPTIMISERS)
+def test_a_printed_update_rule_is_its_formula(name):
+    decorators, names = _body_names(getattr(mlcourse, name).update)
+    assert not decorators
+    assert not sorted(n for n in names if n.startswith("_")), "a private helper in the body"
+    assert names <= FORMULA_NAMES, sorted(names - FORMULA_NAMES)
 
 
 def test_the_sigmoid_source_shows_the_stable_formula():

@@ -308,6 +308,22 @@ def test_real_number_float_dtype_and_learning_rate():
         learning_rate(0)
 
 
+@pytest.mark.parametrize("value", [1, 1.0, -0.1, float("nan"), True, "a", [0.5], None])
+def test_decay_rate_rejects_what_is_not_in_0_1(value):
+    from mlcourse._validation import decay_rate
+
+    with pytest.raises(ValueError, match=r"^rho is .*; expected a decay rate in \[0, 1\)$"):
+        decay_rate(value, "rho")
+
+
+def test_decay_rate_returns_a_float_and_accepts_0():
+    from mlcourse._validation import decay_rate
+
+    assert decay_rate(0, "rho") == 0.0 and type(decay_rate(0, "rho")) is float
+    assert decay_rate(np.float32(0.5), "beta2") == 0.5
+    assert decay_rate(0.999, "beta2") == 0.999
+
+
 def inspect_signature(function):
     import inspect
 
