@@ -7,7 +7,8 @@ run does for one student: :func:`mlgrade.worker.run_workers` starts a watched
 the judge, a private copy of the gradebook), stops it after ``student_timeout`` and returns
 the worker's event, a small dict of strings and booleans. Only that event crosses the
 network back to the driver, which stays the only writer of the gradebook: it records the
-executed notebook (written next to the course, in ``grading_report.work/``) and the report.
+gradebook rows the event carries, moves the autograded notebooks (written next to the
+course, in ``grading_report.work/results/``) into ``autograded/`` and writes the report.
 
 What every Dask worker needs: the course folder at the **same path** as on the driver's
 machine (a shared file system: NFS home directories on Slurm, a shared volume next to

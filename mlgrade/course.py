@@ -13,7 +13,7 @@ from .gradebook import course_url
 from .notebooks import assignments_in
 from .sandbox import ONE_THREAD
 
-__all__ = ["api", "environment", "release", "scores"]
+__all__ = ["api", "environment", "quiet_new_submissions", "release", "scores"]
 
 
 def environment(root: Path, sandbox: bool = True) -> dict[str, str]:
@@ -26,7 +26,6 @@ def environment(root: Path, sandbox: bool = True) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.pop("MLCOURSE_STUDENT_ID", None)
-    env.pop("MLGRADE_SAVE", None)  # a worker sets its own
     env["MLGRADE_SANDBOX"] = "1" if sandbox else "0"
     env.update(ONE_THREAD)  # the judge kernel inherits it (see mlgrade.sandbox.ONE_THREAD)
     return env
@@ -43,7 +42,7 @@ def api(root: Path, db_url: str | None = None, autograded: Path | None = None):
     from traitlets.config.loader import PyFileConfigLoader
 
     _check_schemas_once()
-    _quiet_new_submissions()
+    quiet_new_submissions()
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -90,7 +89,7 @@ class _SchemaOnce:
         return None
 
 
-def _quiet_new_submissions() -> None:
+def quiet_new_submissions() -> None:
     """Hide SQLAlchemy's warning about nbgrader's ``add_submission``.
 
     With SQLAlchemy 2, building a new submission's notebooks, grades and comments (objects

@@ -9,8 +9,10 @@ For every assignment of ``submitted/``:
    processes at once (:mod:`mlgrade.worker`), each against a private copy of the
    gradebook: the student's cells in the sandbox, the tests in the judge. A worker that
    fails is tried once more (a kernel can die for reasons that are not the student's);
-4. record each executed notebook in the course's gradebook as soon as it is ready, in this
-   process only (nbgrader again, replaying the outputs: one writer), and save the state;
+4. record each result as soon as it is ready, in this process only (one writer): the
+   rows the worker's autograde wrote into its copy, checked and written into the course's
+   gradebook (:mod:`mlgrade.record`), and its autograded folder moved into ``autograded/``;
+   then save the state;
 5. back the gradebook up before and after the run, restore it if it was damaged, and write the
    report (:mod:`mlgrade.report`) from the state: every student of the course keeps their
    rows when only some are regraded.
@@ -36,8 +38,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .course import api, release, scores
-from .execute import REPLAYING, record_name
+from .course import release, scores
+from .execute import record_name
 from .gradebook import (
     copy_to_file,
     course_url,
@@ -48,6 +50,7 @@ from .gradebook import (
 )
 from .notebooks import read_notebook
 from .progress import Progress
+from .record import place, record_results
 from .report import Row, classify_failure, outcome_notes, write_report
 from .restore import has_nbgrader_metadata, restore_metadata
 from .sandbox import require
@@ -239,24 +242,20 @@ def _fill_rows(root: Path, assignment: str, student: str, result: dict, rows: li
             row.details.insert(0, "graded with the original cells restored")
 
 
-def _record(course, assignment: str, student: str, event: dict, results: Path) -> dict:
-    """Write one executed submission into the gradebook (nbgrader, replaying outputs)."""
+def _record(root: Path, url: str, event: dict, results: Path) -> dict:
+    """Write one executed submission into the gradebook at ``url`` and its autograded
+    folder (from ``results``, the workers' output) into the course; an event that cannot
+    be recorded becomes a failure, which the student's row reports."""
     if not event["success"]:
         return event
-    REPLAYING["folder"] = str(results)
+    assignment, student = job_of(event)
     try:
-        done = course.autograde(assignment, student, force=True, create=True)
+        record_results(url, assignment, student, event.get("results"))
+        place(results / student / assignment, root / "autograded" / student / assignment)
     except Exception as exc:
-        done = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
-    finally:
-        REPLAYING.clear()
-    log = event.get("log", "") + "\n" + done.get("log", "")
-    return {
-        **event,
-        "success": bool(done.get("success")),
-        "log": log,
-        "error": done.get("error", ""),
-    }
+        why = f"its results could not be recorded ({type(exc).__name__}: {exc})"
+        return {**event, "success": False, "error": why}
+    return event
 
 
 def _execute_all(root, jobs: list[Job], options, work, log, on_done) -> None:
@@ -391,7 +390,6 @@ def grade_plans(root: Path, plans: list[_Plan], options: dict, state: State, log
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     shutil.copyfile(backup, work / "gradebook.db")  # what the workers execute against
-    course = api(root)
     progress = Progress(len(jobs), label="grading")
     done: queue.Queue = queue.Queue()
     worker = threading.Thread(
@@ -409,7 +407,7 @@ def grade_plans(root: Path, plans: list[_Plan], options: dict, state: State, log
                 continue
             assignment, student = job_of(event)
             plan = by_name[assignment]
-            result = _record(course, assignment, student, event, work / "results")
+            result = _record(root, url, event, work / "results")
             logs = Path(options["logs"]) / assignment
             logs.mkdir(parents=True, exist_ok=True)
             text = result.get("log", "") + "\n" + result.get("error", "")

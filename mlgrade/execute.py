@@ -34,7 +34,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -47,8 +46,6 @@ from .scratch import parse_cell
 from .zygote import ForkProvisioner
 
 __all__ = [
-    "REPLAYING",
-    "SAVE",
     "JudgedExecute",
     "loaded_names",
     "record_name",
@@ -56,13 +53,6 @@ __all__ = [
 ]
 
 _SOURCE_LIMIT = 2 * 2**20  # characters of student source handed to the judge
-# Grading in two steps (mlgrade.driver): workers execute with the variable SAVE set, writing
-# each executed notebook into that folder; the driver, the only writer of the gradebook,
-# then runs nbgrader again with REPLAYING["folder"] set, which copies those outputs instead
-# of executing.
-# (REPLAYING is set in the driver's own process, never inherited by a worker.)
-SAVE = "MLGRADE_SAVE"
-REPLAYING: dict[str, str] = {}
 
 
 def loaded_names(source: str) -> list[str]:
@@ -105,25 +95,6 @@ def stored_names(source: str) -> list[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names += [(a.asname or a.name).split(".")[0] for a in node.names]
     return list(dict.fromkeys(names))
-
-
-def _replay(nb, folder: Path, key: str) -> dict:
-    """Copy the outputs of a notebook executed earlier (by a worker) into ``nb``.
-
-    The saved notebook must have the same cells with the same code, or nothing is copied
-    and grading of this notebook fails loudly.
-    """
-    saved = nbformat.read(str(folder / f"{key}.ipynb"), as_version=4)
-    if len(saved.cells) != len(nb.cells) or any(
-        a.cell_type != b.cell_type or (a.cell_type == "code" and a.source != b.source)
-        for a, b in zip(saved.cells, nb.cells, strict=True)
-    ):
-        raise RuntimeError(f"{folder / key}: the executed notebook does not match the submission")
-    for cell, done in zip(nb.cells, saved.cells, strict=True):
-        if cell.cell_type == "code":
-            cell.outputs = done.outputs
-            cell.execution_count = done.get("execution_count")
-    return json.loads((folder / record_name(key)).read_text(encoding="utf-8"))
 
 
 def record_name(notebook: str) -> str:
@@ -295,19 +266,7 @@ class JudgedExecute(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         key = str(resources.get("unique_key") or "notebook")
-        where = resources.get("nbgrader", {})
-        place = Path(str(where.get("student", "_"))) / str(where.get("assignment", "_"))
-        replay = REPLAYING.get("folder")
-        if replay:
-            record = _replay(nb, Path(replay) / place, key)
-        else:
-            record = self._execute(nb, resources)
-            saved = os.environ.get(SAVE)
-            if saved:
-                out = Path(saved) / place
-                out.mkdir(parents=True, exist_ok=True)
-                nbformat.write(nb, str(out / f"{key}.ipynb"))
-                (out / record_name(key)).write_text(json.dumps(record), encoding="utf-8")
+        record = self._execute(nb, resources)
         (folder / record_name(key)).write_text(json.dumps(record), encoding="utf-8")
         return nb, resources
 

@@ -4,10 +4,11 @@ The driver starts ``python -m mlgrade.worker`` in a session of its own, one per 
 the whole run. A worker autogrades the submissions it is handed on its standard input (one
 ``[assignment, student]`` per line; the runners of all workers take them from one shared
 queue, so a worker is never idle while submissions are left), through nbgrader, but
-against a **private copy** of the gradebook and a private autograded folder, with
-:data:`mlgrade.execute.SAVE` set: what it produces is an executed notebook per submission
-(the student's cells run in the sandbox, the tests in the judge), never a write to the
-course's gradebook. The driver, the only writer, then records each result (replay). The
+against a **private copy** of the gradebook: what it produces is the autograded folder of
+each submission (the student's cells run in the sandbox, the tests in the judge), written
+into ``results/`` of the run's work folder, and the gradebook rows autograde wrote, as
+plain data in its ``done`` event (:func:`mlgrade.record.results_of`); never a write to the
+course's gradebook. The driver, the only writer, then records each result. The
 worker appends one JSON line per event (``start``, ``done``) to an events file; the
 watcher reads it, stops a submission that takes too long by killing the worker and
 everything below it, puts back the jobs that worker had not finished, and starts a new
@@ -34,8 +35,8 @@ from typing import TextIO
 
 from . import _startup  # noqa: F401  (first: see mlgrade/_startup.py)
 from .course import api, environment
-from .execute import SAVE
 from .lifetime import die_with
+from .record import results_of
 
 __all__ = ["ACTIVE", "drain", "failure_event", "job_of", "job_queue", "kill_tree", "run_workers"]
 
@@ -70,8 +71,8 @@ def grade_jobs(root: Path, jobs: TextIO, events: Path, private: Path) -> None:
     private.mkdir(parents=True, exist_ok=True)
     snapshot = private / "gradebook.db"
     shutil.copyfile(private.parent / "gradebook.db", snapshot)
-    os.environ[SAVE] = str(private.parent / "results")
-    course = api(root, db_url=f"sqlite:///{snapshot}", autograded=private / "autograded")
+    url = f"sqlite:///{snapshot}"
+    course = api(root, db_url=url, autograded=private.parent / "results")
     with events.open("a", encoding="utf-8") as out:
         while line := jobs.readline():
             if not line.strip():
@@ -87,11 +88,17 @@ def grade_jobs(root: Path, jobs: TextIO, events: Path, private: Path) -> None:
             record = {
                 **job,
                 "event": "done",
-                "at": time.time(),
                 "success": bool(result.get("success")),
                 "log": result.get("log", "")[-20000:],
                 "error": result.get("error", "")[-20000:],
             }
+            if record["success"]:
+                try:
+                    record["results"] = results_of(url, assignment, student)
+                except Exception as exc:  # the driver grades it again
+                    record["success"] = False
+                    record["error"] += f"\nits results could not be read: {exc!r}"
+            record["at"] = time.time()
             out.write(json.dumps(record) + "\n")
             out.flush()
 

@@ -23,10 +23,14 @@ import pytest
 
 from mlgrade.driver import State, digest_of
 
+from .columns import columns_of
+
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "a1_information"
+# Due 2026-11-30 12:00 UTC; a late submission scores zero. The others carry no time.
+STAMPS = {"alice": "2026-11-30 10:00:00.000000 UTC", "frank": "2026-12-01 09:30:00.000000 UTC"}
 
 
 def _env():
@@ -43,7 +47,7 @@ def _course(name: str) -> Path:
     root = Path(tempfile.mkdtemp(prefix=f"mlgrade-{name}-"))
     shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
     config = (REPO / "nbgrader_config.py").read_text(encoding="utf-8")
-    config += "\nc.JudgedExecute.timeout = 20\n"
+    config += "\nc.JudgedExecute.timeout = 20\nc.LateSubmissionPlugin.penalty_method = 'zero'\n"
     (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "mlgrade", "release", "--root", str(root), ASSIGNMENT],
@@ -51,6 +55,12 @@ def _course(name: str) -> Path:
         capture_output=True,
         text=True,
         check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    due = ["db", "assignment", "add", ASSIGNMENT, "--duedate=2026-11-30 12:00:00 UTC"]
+    done = subprocess.run(
+        [nbgrader, *due], cwd=root, env=_env(), capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     source = nbformat.read(str(root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), 4)
@@ -75,6 +85,8 @@ def _course(name: str) -> Path:
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, str(folder / f"{ASSIGNMENT}.ipynb"))
+        if student in STAMPS:
+            (folder / "timestamp.txt").write_text(STAMPS[student] + "\n")
     return root
 
 
@@ -128,6 +140,80 @@ def test_a_first_run_prints_progress_not_library_warnings(reference):
     out = (reference / "first-run.out").read_text(encoding="utf-8")
     assert "grading [6/6]" in out, out
     assert "Warning" not in out, out
+
+
+def _gradebook(root: Path) -> dict:
+    """Per student, every column that autograde or a grader writes (not the row ids)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return {s.student_id: columns_of(s) for s in gb.assignment_submissions(ASSIGNMENT)}
+
+
+def _autograded(root: Path) -> dict:
+    """Per student: the files of the autograded folder, and each cell's source and errors."""
+    found = {}
+    for folder in sorted((root / "autograded").glob(f"*/{ASSIGNMENT}")):
+        nb = nbformat.read(str(folder / f"{ASSIGNMENT}.ipynb"), 4)
+        cells = [
+            (c.source, [o.get("ename") for o in c.get("outputs", []) if o.output_type == "error"])
+            for c in nb.cells
+        ]
+        found[folder.parent.name] = (sorted(p.name for p in folder.iterdir()), cells)
+    return found
+
+
+def _nbgrader_autograde(root: Path, *extra: str) -> None:
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    done = subprocess.run(
+        [nbgrader, "autograde", ASSIGNMENT, "--force", *extra],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _give_manual_score(root: Path, student: str, grade_id: str, score: float) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        gb.find_grade(grade_id, ASSIGNMENT, ASSIGNMENT, student).manual_score = score
+        gb.db.commit()
+
+
+def test_the_driver_records_what_nbgrader_itself_records(reference):
+    """nbgrader's own autograde (same configuration, all in one process) and the driver
+    (workers execute, the driver records their rows) leave the same gradebook and the same
+    autograded notebooks: a late submission, a blank one, a wrong one, a kernel that dies,
+    and a regrade after a grader gave a manual score."""
+    stock = _course("nbgrader")
+    regraded = Path(tempfile.mkdtemp(prefix="mlgrade-regraded-")) / "course"
+    shutil.copytree(reference, regraded)
+    try:
+        _nbgrader_autograde(stock)
+        ours = _gradebook(reference)
+        assert _gradebook(stock) == ours
+        assert _autograded(stock) == _autograded(reference)
+        late = ours["frank"]["notebooks"][ASSIGNMENT]
+        assert late[0] == sum(g[0] for g in late[2].values() if g[0]) > 0  # late: zero
+        assert ours["alice"]["notebooks"][ASSIGNMENT][0] is None  # on time
+        grade_id = next(iter(ours["alice"]["notebooks"][ASSIGNMENT][2]))
+        for root in (stock, regraded):
+            _give_manual_score(root, "alice", grade_id, 0.5)
+        _nbgrader_autograde(stock, "--student", "alice")
+        proc = _autograde(regraded, "--student", "alice")
+        out, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, out
+        after = _gradebook(regraded)
+        assert after["alice"]["notebooks"][ASSIGNMENT][2][grade_id][1:] == (0.5, None, True)
+        assert _gradebook(stock) == after
+        assert _autograded(stock) == _autograded(regraded)
+    finally:
+        shutil.rmtree(stock, ignore_errors=True)
+        shutil.rmtree(regraded.parent, ignore_errors=True)
 
 
 def test_killed_resumed_parallel_run_equals_a_sequential_one(reference):

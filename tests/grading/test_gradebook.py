@@ -34,6 +34,10 @@ def _fill(url: str) -> None:
     """A small gradebook: one assignment, two students, a graded submission."""
     from nbgrader.api import Gradebook
 
+    from mlgrade.course import quiet_new_submissions
+
+    quiet_new_submissions()  # pytest puts the filters back after the test
+
     with Gradebook(url, course_id="mlcourse") as gb:
         gb.update_or_create_assignment("a1", duedate=dt.datetime(2026, 11, 30, 12, 0))
         gb.add_notebook("a1", "a1")
