@@ -404,6 +404,7 @@ def connect(connection_file: str, timeout: float = 60.0) -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((Exception,), _short_traceback)
+        shell._format_exception_for_storage = _stored_exception
         shell.events.register("post_execute", _end_session)
 
 
@@ -449,6 +450,19 @@ def _short_traceback(shell, etype, value, tb, tb_offset=None):
     stb = short_traceback(etype, value, tb, names)
     shell._showtraceback(etype, value, stb)
     return stb
+
+
+def _stored_exception(exception, filename=None, running_compiled_code=False) -> dict:
+    """What IPython keeps in its history of a judge cell's exception: the short traceback.
+
+    IPython formats every exception of a stored cell a second time, verbosely, for its
+    history (the judge never reads it): as costly as showing it would be.
+    """
+    return {
+        "ename": type(exception).__name__,
+        "evalue": str(exception),
+        "traceback": short_traceback(type(exception), exception, exception.__traceback__, {}),
+    }
 
 
 def student_gone(reason: str) -> None:

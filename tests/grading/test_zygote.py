@@ -62,6 +62,37 @@ def test_a_judge_kernel_is_a_fork_of_the_zygote_with_the_imports_done(kernels):
     assert _value(kc, "1 + 1") == "2"
 
 
+def test_a_judge_kernel_starts_no_debugger(kernels):
+    _, kc = kernels()
+    assert _value(kc, "__import__('sys').modules['debugpy']") == "None"
+    assert _value(kc, "getattr(get_ipython().kernel, 'debugger', None)") == "None"
+    assert _value(kc, "'pydevd' in __import__('sys').modules") == "False"
+
+
+def test_a_connected_judge_keeps_only_the_short_traceback_in_its_history(kernels):
+    """IPython formats a stored cell's exception a second time for its history; in a judge
+    that is the short form too (the verbose one reads every frame's source: slow, and a
+    hidden test's source must reach no output)."""
+    from jupyter_client.manager import KernelManager
+
+    student = KernelManager(kernel_name="python3")
+    student.start_kernel()
+    try:
+        _, kc = kernels()
+        connect = f"import mlgrade.judge as j; j.connect({student.connection_file!r}, 30.0)"
+        assert kc.execute_interactive(connect, timeout=30)["content"]["status"] == "ok"
+        failing = "def secret():\n    raise ValueError('bad')\nsecret()"
+        assert kc.execute_interactive(failing, timeout=30)["content"]["status"] == "error"
+        kept = _value(
+            kc,
+            "get_ipython().history_manager.exceptions[max(get_ipython().history_manager.exceptions)]",
+        )
+        assert "ValueError: bad" in kept and "raised in" in kept, kept
+        assert "def secret" not in kept and "raise ValueError" not in kept, kept
+    finally:
+        student.shutdown_kernel(now=True)
+
+
 def test_the_notebook_imports_are_preloaded_only_from_the_known_packages(kernels):
     _, kc = kernels(preload=["sympy", "xml.dom.minidom"])
     assert _value(kc, "'sympy' in __import__('sys').modules") == "True"
