@@ -18,7 +18,7 @@ credit, flags) and what the instructor set (extensions): nbgrader's autograde do
 touch them either. The autograded notebooks travel as files (:func:`place`).
 
 This replaces running nbgrader a second time in the driver to copy the worker's outputs,
-which cost as much CPU as a seventh of the whole grading.
+which did nbgrader's own work on every notebook twice.
 """
 
 from __future__ import annotations
@@ -72,13 +72,15 @@ def _same_names(found, expected, what: str) -> None:
         )
 
 
-def _score(value, max_score: float, where: str) -> float | None:
+def _number(value, where: str, name: str, low: float, high: float = math.inf) -> float | None:
+    """``value`` as a float from ``low`` to ``high``, or None; ValueError naming ``name``."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{where}: auto_score is {value!r}; expected a number or None")
-    if not 0 <= value <= max_score:
-        raise ValueError(f"{where}: auto_score is {value}; expected 0 to {max_score}")
+        raise ValueError(f"{where}: {name} is {value!r}; expected a number or None")
+    if not low <= value <= high:
+        bound = f"{low:g} to {high:g}" if math.isfinite(high) else f">= {low:g}"
+        raise ValueError(f"{where}: {name} is {value}; expected {bound} or None")
     return float(value)
 
 
@@ -88,31 +90,27 @@ def _text(value, where: str) -> str | None:
     return value
 
 
-def _penalty(value, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{where}: late_submission_penalty is {value!r}; expected >= 0 or None")
-    return float(value)
-
-
 def _timestamp(value) -> datetime.datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"timestamp is {value!r}; expected an ISO date string or None")
-    return datetime.datetime.fromisoformat(value)
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"timestamp is {value!r}; expected an ISO date string or None") from None
 
 
 def record_results(url: str, assignment: str, student: str, results: dict[str, Any]) -> None:
     """Write ``results`` (from :func:`results_of`) into the gradebook at ``url``, in one
     transaction: the student and the submission are created if new, as autograde does.
 
-    Raises ValueError, before anything of the submission is changed, when ``results`` does
-    not name exactly the notebooks and cells of the assignment or holds a value autograde
-    cannot have written (a score outside 0 to the cell's points, a negative penalty).
+    Raises ValueError, and leaves the submission as it was (or absent, if it was new), when
+    ``results`` does not name exactly the notebooks and cells of the assignment or holds a
+    value autograde cannot have written (a score outside 0 to the cell's points, a negative
+    penalty).
     """
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     from .course import quiet_new_submissions
 
@@ -122,10 +120,15 @@ def record_results(url: str, assignment: str, student: str, results: dict[str, A
     stamp = _timestamp(results.get("timestamp"))
     with Gradebook(url) as gb:
         gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(assignment, student)
-        given = results["notebooks"]
-        _same_names(given, [nb.name for nb in submission.notebooks], "the notebooks")
         try:
+            gb.find_submission(assignment, student)
+            new = False
+        except MissingEntry:
+            new = True
+        submission = gb.update_or_create_submission(assignment, student)  # commits
+        given = results["notebooks"]
+        try:
+            _same_names(given, [nb.name for nb in submission.notebooks], "the notebooks")
             for nb in submission.notebooks:
                 got = given[nb.name]
                 where = f"{assignment}/{nb.name}"
@@ -133,7 +136,9 @@ def record_results(url: str, assignment: str, student: str, results: dict[str, A
                 _same_names(
                     got["comments"], [c.name for c in nb.comments], f"in {where} the comments"
                 )
-                nb.late_submission_penalty = _penalty(got["late_submission_penalty"], where)
+                nb.late_submission_penalty = _number(
+                    got["late_submission_penalty"], where, "late_submission_penalty", 0
+                )
                 for grade in nb.grades:
                     score, needs = got["grades"][grade.name]
                     if not isinstance(needs, bool):
@@ -141,18 +146,21 @@ def record_results(url: str, assignment: str, student: str, results: dict[str, A
                             f"{where} {grade.name}: needs_manual_grade is {needs!r}; "
                             "expected True or False"
                         )
-                    grade.auto_score = _score(score, grade.max_score, f"{where} {grade.name}")
+                    grade.auto_score = _number(
+                        score, f"{where} {grade.name}", "auto_score", 0, grade.max_score
+                    )
                     grade.needs_manual_grade = needs
                 for comment in nb.comments:
                     comment.auto_comment = _text(
                         got["comments"][comment.name], f"{where} {comment.name}"
                     )
             submission.timestamp = stamp
-        except ValueError:
+        except (ValueError, KeyError, TypeError) as exc:
             gb.db.rollback()
-            raise
-        except (KeyError, TypeError) as exc:
-            gb.db.rollback()
+            if new:
+                gb.remove_submission(assignment, student)
+            if isinstance(exc, ValueError):
+                raise
             raise ValueError(
                 f"the results of {assignment} by {student} are malformed ({exc!r}); "
                 "expected the dict of results_of"

@@ -172,30 +172,28 @@ def _broken(results: dict, change) -> dict:
     return results
 
 
-def _set(path: list, value):
+_DROP = object()
+
+
+def _set(path: list, value=_DROP):
+    """A change of the results: the entry at ``path`` set to ``value``, or removed."""
+
     def change(results):
         target = results
         for key in path[:-1]:
             target = target[key]
-        target[path[-1]] = value
-
-    return change
-
-
-def _drop(path: list):
-    def change(results):
-        target = results
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
+        if value is _DROP:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
 
     return change
 
 
 MALFORMED = {
-    "a notebook is missing": (_drop(["notebooks", "n2"]), r"notebooks.*missing \['n2'\]"),
+    "a notebook is missing": (_set(["notebooks", "n2"]), r"notebooks.*missing \['n2'\]"),
     "an unknown notebook": (_set(["notebooks", "n3"], {}), r"unknown \['n3'\]"),
-    "a grade is missing": (_drop(["notebooks", "n1", "grades", "g"]), r"grades.*missing \['g'\]"),
+    "a grade is missing": (_set(["notebooks", "n1", "grades", "g"]), r"grades.*missing \['g'\]"),
     "an unknown comment": (
         _set(["notebooks", "n1", "comments", "zz"], None),
         r"a1/n1 the comments.*unknown \['zz'\]",
@@ -232,11 +230,15 @@ MALFORMED = {
         _set(["notebooks", "n1", "late_submission_penalty"], -2.0),
         r"late_submission_penalty is -2.0; expected >= 0 or None",
     ),
+    "a timestamp in no date format": (
+        _set(["timestamp"], "yesterday"),
+        r"timestamp is 'yesterday'; expected an ISO date string or None",
+    ),
     "a timestamp that is not a date": (
         _set(["timestamp"], 1764581415),
         r"timestamp is 1764581415; expected an ISO date string or None",
     ),
-    "no notebooks at all": (_drop(["notebooks"]), r"expected the dict of results_of"),
+    "no notebooks at all": (_set(["notebooks"]), r"expected the dict of results_of"),
 }
 
 
@@ -248,6 +250,17 @@ def test_malformed_results_are_refused_and_change_nothing(case, worker, course):
     with pytest.raises(ValueError, match=message):
         record_results(course, "a1", "zoë", _broken(results_of(worker, "a1", "zoë"), change))
     assert _columns(course) == before
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_results_for_a_new_submission_leave_no_submission(case, worker, course):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    change, message = MALFORMED[case]
+    with pytest.raises(ValueError, match=message):
+        record_results(course, "a1", "zoë", _broken(results_of(worker, "a1", "zoë"), change))
+    with Gradebook(course) as gb, pytest.raises(MissingEntry):
+        gb.find_submission("a1", "zoë")
 
 
 def test_place_replaces_an_earlier_autograded_folder(tmp_path):
