@@ -43,6 +43,7 @@ from traitlets import Bool, Integer
 
 from .sandbox import ONE_THREAD, Policy, SandboxedKernelManager, require
 from .scratch import parse_cell
+from .warm import WarmKernelManager, WarmUnavailable
 from .zygote import ForkProvisioner
 
 __all__ = [
@@ -170,6 +171,16 @@ def _student_environment() -> dict[str, str]:
     return env
 
 
+def _locked_imports(nb) -> tuple[str, ...]:
+    """The modules the notebook's locked cells import (the instructor's: nbgrader restored
+    them), for a zygote to import before it forks."""
+    locked = [c.source for c in nb.cells if c.cell_type == "code" and is_locked(c)]
+    return tuple(dict.fromkeys(m for s in locked for m in imported(s)))
+
+
+_WARNED: list[str] = []  # a grading process says once that it grades without warm sandboxes
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(
         output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
@@ -203,6 +214,9 @@ class JudgedExecute(NbGraderPreprocessor):
     fork_judge = Bool(
         True, help="fork each judge kernel from a warmed-up process (mlgrade.zygote)"
     ).tag(config=True)
+    warm_sandbox = Bool(
+        True, help="fork each student kernel in a warm sandbox (mlgrade.warm)"
+    ).tag(config=True)
 
     def policy(self) -> Policy:
         return Policy(
@@ -234,7 +248,7 @@ class JudgedExecute(NbGraderPreprocessor):
         }
         if self.sandbox:
             require()
-            km = SandboxedKernelManager(kernel_name="python3", policy=self.policy())
+            km = self._student_manager(nb)
         else:
             from jupyter_client.manager import AsyncKernelManager
 
@@ -247,6 +261,20 @@ class JudgedExecute(NbGraderPreprocessor):
         judge.owns_km = True
         return student, judge
 
+    def _student_manager(self, nb) -> SandboxedKernelManager:
+        """The student's sandboxed kernel manager: forked in a warm sandbox, warmed with
+        what the locked cells import, or (where there cannot be one) started cold."""
+        if self.warm_sandbox:
+            try:
+                return WarmKernelManager(
+                    kernel_name="python3", policy=self.policy(), preload=_locked_imports(nb)
+                )
+            except WarmUnavailable as exc:
+                if not _WARNED:
+                    _WARNED.append(str(exc))
+                    self.log.warning("student kernels start cold: no warm sandbox (%s)", exc)
+        return SandboxedKernelManager(kernel_name="python3", policy=self.policy())
+
     def _judge_manager(self, nb):
         """The judge's kernel manager: a fork of the zygote, warmed with what the notebook's
         locked cells import (they are the instructor's: nbgrader restored them)."""
@@ -258,8 +286,7 @@ class JudgedExecute(NbGraderPreprocessor):
             provisioner = ForkProvisioner(
                 kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
             )
-            locked = [c.source for c in nb.cells if c.cell_type == "code" and is_locked(c)]
-            provisioner.preload = tuple(dict.fromkeys(m for s in locked for m in imported(s)))
+            provisioner.preload = _locked_imports(nb)
             km.provisioner = provisioner
         return km
 

@@ -74,6 +74,20 @@ _ETC = (
 
 
 _MPLCONFIGDIR = "/tmp/.matplotlib"
+# The working folder of a kernel forked in a warm sandbox (mlgrade.warm).
+WARM_WORKDIR = "/home/student"
+# The whole environment of a student kernel (the sandbox starts from an empty one).
+KERNEL_ENV = {
+    "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": _MPLCONFIGDIR,
+    **ONE_THREAD,
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
+    "IPYTHONDIR": "/tmp/.ipython",
+}
 _UIDS = itertools.count()
 
 
@@ -171,6 +185,37 @@ def font_cache() -> str | None:
     return str(path) if version and path.is_file() else None
 
 
+def _common_args(policy: Policy) -> list[str]:
+    """What every sandbox has: its namespaces, the read-only system and course packages."""
+    args = [require(), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    return args + _system_mounts() + _python_mounts()
+
+
+def _fonts_args() -> list[str]:
+    fonts = font_cache()
+    if not fonts:
+        return []
+    return [
+        *("--perms", "1777", "--dir", _MPLCONFIGDIR),
+        *("--ro-bind", fonts, f"{_MPLCONFIGDIR}/{Path(fonts).name}"),
+    ]
+
+
+def _user_args(kernel_argv: list[str], policy: Policy) -> list[str]:
+    """The environment, then the switch to the sandbox's user with no capabilities."""
+    if not policy.uid:
+        raise ValueError("policy.uid is 0; expected the sandbox's own user id (Policy.user())")
+    uid = str(policy.uid)
+    args = []
+    for key, value in KERNEL_ENV.items():
+        args += ["--setenv", key, value]
+    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    setpriv += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return [*args, "--", *setpriv, *kernel_argv]
+
+
 def bwrap_command(
     kernel_argv: list[str], workdir: str, files: list[str], sockets: str, policy: Policy
 ) -> list[str]:
@@ -180,39 +225,33 @@ def bwrap_command(
     are bound read-only into it; ``sockets`` is the writable folder of the kernel's Unix
     sockets and connection file.
     """
-    if not policy.uid:
-        raise ValueError("policy.uid is 0; expected the sandbox's own user id (Policy.user())")
-    uid = str(policy.uid)
-    args = [require(), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
-    args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
-    args += ["--proc", "/proc", "--dev", "/dev"]
+    args = _common_args(policy)
     args += ["--perms", "1777", "--size", str(policy.tmp_size), "--tmpfs", "/tmp"]
     args += ["--perms", "1777", "--size", str(policy.tmp_size), "--tmpfs", "/dev/shm"]
-    args += _system_mounts() + _python_mounts()
-    fonts = font_cache()
-    if fonts:
-        args += ["--perms", "1777", "--dir", _MPLCONFIGDIR]
-        args += ["--ro-bind", fonts, f"{_MPLCONFIGDIR}/{Path(fonts).name}"]
+    args += _fonts_args()
     args += ["--perms", "1777", "--size", str(policy.work_size), "--tmpfs", workdir]
     for file in files:
         args += ["--ro-bind", file, str(Path(workdir) / Path(file).name)]
     args += ["--bind", sockets, sockets, "--chdir", workdir]
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": "/tmp",
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": _MPLCONFIGDIR,
-        **ONE_THREAD,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
-        "IPYTHONDIR": "/tmp/.ipython",
-    }
-    for key, value in env.items():
-        args += ["--setenv", key, value]
-    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    setpriv += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    return [*args, "--", *setpriv, *kernel_argv]
+    return args + _user_args(kernel_argv, policy)
+
+
+def zygote_command(argv: list[str], folder: str, policy: Policy) -> list[str]:
+    """The ``bwrap`` command of a warm sandbox (:mod:`mlgrade.warm`) running ``argv``.
+
+    Only the zygote's own code runs in it directly. Writable are ``folder`` (where the
+    grader puts each kernel's socket folder and files) and the zygote's ``/tmp`` (some
+    modules need one to import); each forked kernel mounts fresh memory-backed ``/tmp``,
+    ``/dev/shm`` and working folder (:data:`WARM_WORKDIR`) of its own over them.
+    """
+    args = _common_args(policy)
+    args += ["--perms", "1777", "--size", str(policy.tmp_size), "--tmpfs", "/tmp"]
+    args += ["--perms", "0755", "--dir", WARM_WORKDIR]
+    args += _fonts_args()
+    for parent in reversed(Path(folder).parents[:-1]):  # traversable, as in _python_mounts
+        args += ["--perms", "0755", "--dir", str(parent)]
+    args += ["--bind", folder, folder, "--chdir", "/"]
+    return args + _user_args(argv, policy)
 
 
 def _limits(policy: Policy):
@@ -233,13 +272,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     policy = Instance(Policy, args=())
     workdir = Unicode("", help="the kernel's working folder inside the sandbox")
+    sockets_parent = Unicode("", help="where the kernel's socket folder is made (tmp)")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._sandbox_pids: list[int] = []
         if not self.policy.uid:
             self.policy = dataclasses.replace(self.policy, uid=_fresh_uid())
-        self._sockets = tempfile.mkdtemp(prefix="mlgrade-kernel-")
+        self._sockets = tempfile.mkdtemp(prefix="mlgrade-kernel-", dir=self.sockets_parent or None)
         os.chmod(self._sockets, 0o711)
         os.chown(self._sockets, self.policy.uid, self.policy.uid)
         self.transport = "ipc"
@@ -252,16 +292,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         assert self.kernel_spec is not None
         self.kernel_spec.interrupt_mode = "message"
         workdir = self.workdir or self._launch_args.get("cwd") or os.getcwd()
-        files = (
-            [
-                str(p)
-                for p in sorted(Path(workdir).iterdir())
-                if p.is_file() and p.suffix != ".ipynb" and not p.is_symlink()
-            ]
-            if Path(workdir).is_dir()
-            else []
+        return bwrap_command(
+            argv, str(workdir), self.submission_files(), self._sockets, self.policy
         )
-        return bwrap_command(argv, str(workdir), files, self._sockets, self.policy)
+
+    def submission_files(self) -> list[str]:
+        """The files beside the notebook (not notebooks, not links), for the kernel's
+        working folder."""
+        workdir = Path(self.workdir or self._launch_args.get("cwd") or os.getcwd())
+        if not workdir.is_dir():
+            return []
+        return [
+            str(p)
+            for p in sorted(workdir.iterdir())
+            if p.is_file() and p.suffix != ".ipynb" and not p.is_symlink()
+        ]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # The sandbox dies with this process even if it dies before bubblewrap has asked

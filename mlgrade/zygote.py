@@ -50,11 +50,18 @@ BASE = (
 _PRELOADABLE = {"numpy", "matplotlib", "mlcourse", "mlgrade", "torch", "sklearn", "scipy", "sympy"}
 
 
-def _preload(names) -> None:
+class PreloadFailed(Exception):
+    """A strict zygote could not import a module (its name is the message)."""
+
+
+def _preload(names, extra=(), strict=False) -> None:
     for name in names:
-        if name.split(".")[0] in _PRELOADABLE or name in BASE:
-            with contextlib.suppress(Exception):  # a module that fails fails again in the kernel
+        if name.split(".")[0] in _PRELOADABLE or name in BASE or name in extra:
+            try:
                 importlib.import_module(name)
+            except Exception as exc:  # a module that fails fails again in the kernel
+                if strict:
+                    raise PreloadFailed(name) from exc
 
 
 def _child(request: dict, zygote: int) -> None:
@@ -80,22 +87,41 @@ def _child(request: dict, zygote: int) -> None:
         os._exit(0)
 
 
-def serve(requests=sys.stdin, answers=sys.stdout) -> None:
-    """The zygote: import :data:`BASE`, then fork a kernel per request line.
+def serve(
+    requests=sys.stdin, answers=sys.stdout, base=BASE, child=None, before=None, strict=False
+) -> None:
+    """The zygote: import ``base``, then fork a kernel per request line.
 
     A request is one JSON line ``{"argv": [...], "cwd": ..., "env": {...}, "preload":
     [...]}``; the answer is the kernel's process id on a line. The kernels are reaped
     automatically (``SIGCHLD`` ignored), so a dead kernel's id disappears at once.
+    ``child(request, zygote)`` is what the fork does (never returns; default: become a
+    judge kernel); ``before()``, if given, runs before each fork (the student zygote of
+    :mod:`mlgrade.warm` waits there until the previous kernel has gone). A request
+    without ``argv`` only imports its ``preload`` (answer ``ok``). A ``strict`` zygote
+    whose import fails answers ``failed <module>`` and stops: a module imported half-way
+    could make its kernels behave unlike kernels started from nothing.
     """
-    _preload(BASE)
+    _preload(base, extra=base, strict=strict)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while line := requests.readline():
         request = json.loads(line)
-        _preload(request.get("preload", ()))
+        try:
+            _preload(request.get("preload", ()), strict=strict)
+        except PreloadFailed as exc:
+            answers.write(f"failed {exc}\n")
+            answers.flush()
+            return
+        if "argv" not in request:
+            answers.write("ok\n")
+            answers.flush()
+            continue
+        if before is not None:
+            before()
         zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _child(request, zygote)
+            (child or _child)(request, zygote)
         answers.write(f"{pid}\n")
         answers.flush()
 
