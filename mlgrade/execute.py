@@ -301,7 +301,11 @@ class JudgedExecute(NbGraderPreprocessor):
         judge_nb = copy.deepcopy(nb)
         self._pending_own: list[str] = []
         student, judge = self._clients(nb, judge_nb, resources)
-        record: dict[str, Any] = {"sandbox": self.sandbox, "student_kernel": "ran to the end"}
+        record: dict[str, Any] = {
+            "sandbox": self.sandbox,
+            "warm": isinstance(student.km, WarmKernelManager),
+            "student_kernel": "ran to the end",
+        }
         started = time.monotonic()
         try:
             run_sync(_start_both)(student, judge)

@@ -9,6 +9,7 @@ run must leave no process behind, and a second driver must refuse to start while
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import signal
@@ -250,6 +251,35 @@ def test_killed_resumed_parallel_run_equals_a_sequential_one(reference):
         assert _report(reference)["erin"][0] == "kernel died"
         assert _report(reference)["erin"][1] == _report(reference)["alice"][1]
         assert _processes_under(root) == []
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _records(root: Path) -> dict:
+    return {
+        f.parent.parent.name: json.loads(f.read_text())
+        for f in (root / "autograded").glob(f"*/{ASSIGNMENT}/.mlgrade-*.json")
+    }
+
+
+def test_warm_and_cold_sandboxes_grade_alike(reference):
+    """Kernels forked in a warm sandbox (the default) and kernels started from nothing
+    give every student the same status and scores."""
+    root = _course("cold")
+    try:
+        with (root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+            config.write("c.JudgedExecute.warm_sandbox = False\n")
+        proc = _autograde(root, "--jobs", "2")
+        out, _ = proc.communicate(timeout=1200)
+        assert proc.returncode == 0, out
+        assert {s: r["warm"] for s, r in _records(root).items()} == dict.fromkeys(
+            _report(root), False
+        )
+        assert {s: r["warm"] for s, r in _records(reference).items()} == dict.fromkeys(
+            _report(reference), True
+        )
+        assert _strip(_report(root)) == _strip(_report(reference))
+        assert _scores(root) == _scores(reference)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
