@@ -21,7 +21,10 @@ The student's kernel runs under ``bwrap`` (Debian's ``bubblewrap``) with:
   starts dies with the kernel.
 
 :class:`SandboxedKernelManager` is the ``jupyter_client`` kernel manager that starts a
-kernel that way; :func:`bwrap_command` builds the command line.
+kernel that way; :func:`bwrap_command` builds the command line. Grading normally forks
+its student kernels in a warm sandbox instead (:mod:`mlgrade.warm`, whose sandbox is
+:func:`zygote_command`'s): the same properties, but for the user id, which is one per
+grading process rather than one per kernel, and a much faster start.
 """
 
 from __future__ import annotations

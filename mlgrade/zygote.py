@@ -7,9 +7,10 @@ imports PyTorch. A grading worker therefore keeps one **zygote**: a Python proce
 imported all that once, and forks a kernel for each notebook (``os.fork`` shares the
 imported modules, copy-on-write), which answers within milliseconds.
 
-This is safe for the judge only: the judge never runs student code, so every fork starts
-from a process that only the grader's own imports have touched. Student kernels are never
-forked: each starts from nothing in its own sandbox (:mod:`mlgrade.sandbox`).
+Forking like this is safe for the judge because the judge never runs student code: every
+fork starts from a process that only the grader's own imports have touched. Student
+kernels are forked too, but by a zygote inside a bubblewrap sandbox, and each fork makes
+itself a sandbox of its own before the student's first line (:mod:`mlgrade.warm`).
 
 The judge draws no figures (``MPLBACKEND=Agg``): the outputs of the locked cells it runs
 are thrown away, and only the test cells' outputs, errors or none, are kept.
