@@ -6,7 +6,9 @@ A class is generated in two throwaway course directories: for each assignment of
 ``tests/grading/cases``), ``--size`` notebooks in all (default 60). Both courses get the
 same ``nbgrader_config.py``, except that the stock one executes with nbgrader's own
 ``Execute`` in the student's kernel (no sandbox, no judge). Printed: both wall times, the
-ratio (stock / ours; above 1 means ``make autograde`` is faster) and notebooks per minute.
+ratio (stock / ours; above 1 means ``make autograde`` is faster), notebooks per minute, and
+how busy the machine's cores were while ``make autograde`` ran (a core that waits for a
+kernel to start or stop is idle: the share shows how much of that is left).
 
     .venv/bin/python bench/grading_throughput.py [--size 60] [--jobs N]
 """
@@ -98,12 +100,23 @@ def _course(root: Path, klass, stock: bool) -> None:
         nbformat.write(nb, str(folder / f"{assignment}.ipynb"))
 
 
-def _time(cmd: list[str], root: Path) -> float:
+def _cpu_times() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core since boot (Linux ``/proc/stat``)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and waiting for I/O
+    return sum(fields) - idle, sum(fields)
+
+
+def _time(cmd: list[str], root: Path) -> tuple[float, float]:
+    """Wall seconds of ``cmd``, and the share of the machine's cores busy meanwhile."""
+    busy, ticks = _cpu_times()
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=root, env=_env(), capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    busy_after, ticks_after = _cpu_times()
+    return wall, (busy_after - busy) / max(ticks_after - ticks, 1)
 
 
 def main() -> None:
@@ -118,10 +131,10 @@ def main() -> None:
         _course(ours_root, klass, stock=False)
         nbgrader = str(Path(sys.executable).parent / "nbgrader")
         stock = sum(
-            _time([nbgrader, "autograde", a, "--force"], stock_root)
+            _time([nbgrader, "autograde", a, "--force"], stock_root)[0]
             for a in sorted({a for a, _, _ in klass})
         )
-        ours = _time(
+        ours, busy = _time(
             [
                 sys.executable,
                 "-m",
@@ -139,7 +152,10 @@ def main() -> None:
         f"class: {n} notebooks over {len({a for a, _, _ in klass})} assignments, {args.jobs} jobs"
     )
     print(f"stock nbgrader autograde (sequential): {stock:.1f} s, {n / stock * 60:.1f}/min")
-    print(f"make autograde (sandbox + judge): {ours:.1f} s, {n / ours * 60:.1f}/min")
+    print(
+        f"make autograde (sandbox + judge): {ours:.1f} s, {n / ours * 60:.1f}/min,"
+        f" cores busy {busy:.0%} of the time"
+    )
     print(f"ratio stock / ours: {stock / ours:.2f} (goal: at least 1.8 on 2 cores)")
 
 

@@ -41,6 +41,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
+from .ready import PromptKernelManager
 from .sandbox import ONE_THREAD, Policy, SandboxedKernelManager, require
 from .scratch import parse_cell
 from .warm import WarmKernelManager, WarmUnavailable
@@ -163,6 +164,17 @@ async def _start_both(student: NotebookClient, judge: NotebookClient) -> None:
         student.km.seal_sockets()
 
 
+async def _stop_both(*clients: NotebookClient) -> None:
+    """Stop the kernels at the same time (a failure to stop one does not keep the other)."""
+
+    async def stop(client: NotebookClient) -> None:
+        if client.km is not None:
+            with contextlib.suppress(Exception):
+                await client._async_cleanup_kernel()
+
+    await asyncio.gather(*(stop(c) for c in clients))
+
+
 def _student_environment() -> dict[str, str]:
     """The environment of a student kernel started without the sandbox: nothing secret."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -250,9 +262,7 @@ class JudgedExecute(NbGraderPreprocessor):
             require()
             km = self._student_manager(nb)
         else:
-            from jupyter_client.manager import AsyncKernelManager
-
-            km = AsyncKernelManager(kernel_name="python3")
+            km = PromptKernelManager(kernel_name="python3")
         student = _Client(nb, km=km, timeout=self.timeout, **common)
         student.owns_km = True  # so that leaving setup_kernel shuts the kernel down
         judge = _Client(
@@ -278,9 +288,7 @@ class JudgedExecute(NbGraderPreprocessor):
     def _judge_manager(self, nb):
         """The judge's kernel manager: a fork of the zygote, warmed with what the notebook's
         locked cells import (they are the instructor's: nbgrader restored them)."""
-        from jupyter_client.manager import AsyncKernelManager
-
-        km = AsyncKernelManager(kernel_name="python3")
+        km = PromptKernelManager(kernel_name="python3")
         if self.fork_judge:
             km.kernel_id = str(uuid.uuid4())
             provisioner = ForkProvisioner(
@@ -315,10 +323,7 @@ class JudgedExecute(NbGraderPreprocessor):
             self._quiet(judge, boot)
             self._run_cells(nb, judge_nb, student, judge, record)
         finally:
-            for client in (student, judge):
-                if client.km is not None:
-                    with contextlib.suppress(Exception):
-                        client._cleanup_kernel()
+            run_sync(_stop_both)(student, judge)
         record["seconds"] = round(time.monotonic() - started, 3)
         return record
 

@@ -42,10 +42,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance, Unicode
 
 from .lifetime import die_with
+from .ready import PromptKernelManager
 
 __all__ = [
     "ONE_THREAD",
@@ -270,7 +270,7 @@ def _limits(policy: Policy):
     return apply
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+class SandboxedKernelManager(PromptKernelManager):
     """A kernel manager whose kernel runs in the bubblewrap sandbox, over ``ipc``."""
 
     policy = Instance(Policy, args=())

@@ -32,6 +32,9 @@ REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "a1_information"
 # Due 2026-11-30 12:00 UTC; a late submission scores zero. The others carry no time.
 STAMPS = {"alice": "2026-11-30 10:00:00.000000 UTC", "frank": "2026-12-01 09:30:00.000000 UTC"}
+# Two students at the end of the queue whose notebooks take a while: a driver killed once
+# two submissions are graded still has work left, however fast the others are graded.
+SLOW, SLOW_SECONDS = ("dave", "frank"), 5
 
 
 def _env():
@@ -83,6 +86,8 @@ def _course(name: str) -> Path:
             ).source = "def entropy(p, base=None):\n    return 0.0\n"
         if student == "erin":  # every test passes, then the kernel dies
             nb.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(0)"))
+        if student in SLOW:
+            nb.cells.append(nbformat.v4.new_code_cell(f"import time\ntime.sleep({SLOW_SECONDS})"))
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, str(folder / f"{ASSIGNMENT}.ipynb"))
