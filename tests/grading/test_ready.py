@@ -8,6 +8,7 @@ and with nothing of its own questions left on IOPub for the notebook's first cel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -45,24 +46,32 @@ async def _run(kc: ReadyClient, code: str) -> list[str]:
             return texts
 
 
+@contextlib.asynccontextmanager
+async def _ready_kernel():
+    """A kernel of a :class:`PromptKernelManager` and its client, once ready; both are
+    stopped on the way out."""
+    km = PromptKernelManager(kernel_name="python3")
+    await km.start_kernel(extra_arguments=ARGS)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
 def test_manager_hands_out_ready_clients_and_they_wait_for_the_answer():
     async def go():
-        km = PromptKernelManager(kernel_name="python3")
-        await km.start_kernel(extra_arguments=ARGS)
-        kc = km.client()
-        assert isinstance(kc, ReadyClient)
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with _ready_kernel() as (km, kc):
+            assert isinstance(kc, ReadyClient)
             # What is left on IOPub for the first cell is none of its business: no output,
             # no status of a request that has not been answered.
             for msg in await _leftovers(kc):
                 assert msg["msg_type"] == "status", msg
                 assert msg["parent_header"].get("msg_type") in (None, "kernel_info_request")
             assert await _run(kc, "print(6 * 7)") == ["42\n"]
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
         assert not await km.is_alive()
 
     asyncio.run(go())
@@ -70,39 +79,23 @@ def test_manager_hands_out_ready_clients_and_they_wait_for_the_answer():
 
 def test_a_stopped_kernel_is_not_ready_until_it_answers():
     async def go():
-        km = PromptKernelManager(kernel_name="python3")
-        await km.start_kernel(extra_arguments=ARGS)
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with _ready_kernel() as (km, kc):
             os.kill(km.provisioner.pid, signal.SIGSTOP)
             with pytest.raises(RuntimeError, match="didn't respond"):
                 await kc.wait_for_ready(timeout=1.5)
             os.kill(km.provisioner.pid, signal.SIGCONT)
             await kc.wait_for_ready(timeout=30)  # the answers to the earlier questions count
             assert await _run(kc, "print('back')") == ["back\n"]
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
     asyncio.run(go())
 
 
 def test_a_kernel_that_dies_is_never_ready():
     async def go():
-        km = PromptKernelManager(kernel_name="python3")
-        await km.start_kernel(extra_arguments=ARGS)
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with _ready_kernel() as (km, kc):
             os.kill(km.provisioner.pid, signal.SIGKILL)
             with pytest.raises(RuntimeError, match="died"):
                 await kc.wait_for_ready(timeout=30)
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
     asyncio.run(go())
 
